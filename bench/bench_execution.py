@@ -1,0 +1,769 @@
+"""Batch execution benchmarks.
+
+    python bench/bench_execution.py [--quick] [--engine both|sqlite|postgresql] [--profile]
+
+1. execution_entries_<engine>: step entries per second through the services on a scratch
+   database (SQLite file; PostgreSQL database created and dropped, GALENIC_BENCH_POSTGRES_URL,
+   default postgres://postgres@127.0.0.1:5432/test). Each entry is one ``record_value`` call:
+   value parsed and converted, limits evaluated, exceptions and deviations raised where the value
+   is out of limits (1 in 10 values is an alert excursion, 1 in 50 an action excursion with its
+   comment), the step row locked and bumped, audit event chained, all committed. Every 10
+   entries the step is performed and signed (``perform_step``: calculations, signature, audit,
+   flow advanced); that time counts too. The signer's password check (Argon2id, done by the view
+   before the service) is outside the timed part and runs at the cheap test cost.
+   The reference writes *the same rows* (copied from the service run: entries, audit events,
+   signatures, exceptions, deviations, step executions, and the same row updates) with plain
+   INSERT/UPDATE into unconstrained copies of the tables, committing at the same transaction
+   boundaries, with the same durability (PostgreSQL synchronous_commit as configured, normally
+   on; SQLite WAL + synchronous=FULL). Target: ratio >= 0.5.
+
+2. execution_record_http_p50/p99: latency of the operator's record-value call
+   (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against
+   ``galenic serve`` (several gunicorn workers) on PostgreSQL when reachable, else SQLite. Each
+   operator has a session and a batch of their own, enters a value, waits (think time, exponential,
+   mean --think seconds), calls GET /healthz (the trivial endpoint, same client, same session
+   cookie, same moment of the run), waits again, and signs the step after every 10 values (not
+   timed). Targets: p99 < 100 ms, and within 3x the trivial endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+PARAMS_PER_STEP = 10
+OPERATORS = 20
+PASSWORD = "Bench-password-42"
+CHEAP_ARGON2 = {
+    "GALENIC_ARGON2_MEMORY_KIB": "1024",
+    "GALENIC_ARGON2_TIME_COST": "1",
+    "GALENIC_ARGON2_PARALLELISM": "1",
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI smoke runs")
+    parser.add_argument("--engine", choices=["both", "sqlite", "postgresql"], default="both")
+    parser.add_argument("--part", choices=["all", "service", "http"], default="all")
+    parser.add_argument("--steps", type=int, default=0, help="steps per batch (service figure)")
+    parser.add_argument("--requests", type=int, default=0, help="record calls per operator")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--think", type=float, default=0.2, help="mean think time (s)")
+    parser.add_argument("--profile", action="store_true", help="profile the service figure")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def bench_line(name: str, value: float, unit: str, ref: float, target: str) -> None:
+    ratio = value / ref if ref else float("inf")
+    print(f"BENCH {name} {value:.2f} {unit} ref={ref:.2f} ratio={ratio:.2f} target={target}")
+    sys.stdout.flush()
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("GALENIC_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def _admin() -> Any:
+    from galenic.env import parse_database_url
+
+    return parse_database_url("GALENIC_BENCH_POSTGRES_URL", postgres_admin_url())
+
+
+def prepare_postgres(name: str) -> str | None:
+    try:
+        import psycopg
+
+        admin = _admin()
+        with psycopg.connect(
+            dbname=admin.name,
+            user=admin.user,
+            password=admin.password,
+            host=admin.host,
+            port=admin.port or None,
+            connect_timeout=3,
+            autocommit=True,
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        print(f"# PostgreSQL unavailable ({exc})", file=sys.stderr)
+        return None
+    auth = admin.user + (f":{admin.password}" if admin.password else "")
+    return f"postgres://{auth}@{admin.host or '127.0.0.1'}:{admin.port or 5432}/{name}"
+
+
+def drop_postgres(name: str) -> None:
+    import psycopg
+
+    admin = _admin()
+    with psycopg.connect(
+        dbname=admin.name,
+        user=admin.user,
+        password=admin.password,
+        host=admin.host,
+        port=admin.port or None,
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(engine: str, data_dir: Path, name: str) -> str | None:
+    if engine == "postgresql":
+        return prepare_postgres(name)
+    return f"sqlite:///{data_dir / 'bench.sqlite3'}"
+
+
+def setup_django(url: str, data_dir: Path) -> None:
+    os.environ["GALENIC_DATABASE_URL"] = url
+    os.environ["GALENIC_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "galenic.settings")
+    os.environ.setdefault("GALENIC_LOG_LEVEL", "WARNING")
+    for key, value in CHEAP_ARGON2.items():
+        os.environ.setdefault(key, value)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+# --- the scene: people, a master record, batches ----------------------------------------------
+
+
+def bench_document(steps: int) -> Any:
+    """The paracetamol demo's header with ``steps`` generated steps of 10 numeric values each."""
+    import galenic.recipes
+    from galenic.recipes.document import io, parse, require_valid
+
+    demo = Path(galenic.recipes.__file__).parent / "demo" / "paracetamol-500-tablets.yaml"
+    data = io.to_data(io.load_yaml(demo.read_text()))
+    generated = [
+        {
+            "key": f"s{i:04d}",
+            "title": f"In-process check {i + 1}",
+            "instructions": "Weigh ten tablets one by one and record each weight.",
+            "parameters": [
+                {
+                    "key": f"w{j}",
+                    "name": f"Tablet weight {j + 1}",
+                    "unit": "mg",
+                    "target": 600,
+                    "alert_low": 582,
+                    "alert_high": 618,
+                    "action_low": 570,
+                    "action_high": 630,
+                    "precision": 1,
+                }
+                for j in range(PARAMS_PER_STEP)
+            ]
+            + [
+                {
+                    "key": "mean_weight",
+                    "name": "Mean weight",
+                    "unit": "mg",
+                    "source": "calculated",
+                    "expression": "("
+                    + " + ".join(f"s{i:04d}.w{j}" for j in range(PARAMS_PER_STEP))
+                    + ") / 10",
+                    "action_low": 582,
+                    "action_high": 618,
+                }
+            ],
+        }
+        for i in range(steps)
+    ]
+    generated.append(
+        {
+            "key": "count",
+            "title": "Count",
+            "instructions": "Count the good tablets.",
+            "parameters": [{"key": "good_tablets", "unit": "tablet"}],
+            "sampling": {"description": "20 tablets for QC"},
+        }
+    )
+    data["code"] = "MBR-BENCH"
+    data["unit_procedures"] = [
+        {
+            "key": "compression",
+            "title": "Compression",
+            "theoretical_output": "300000 tablet",
+            "operations": [{"key": "ipc", "title": "In-process checks", "steps": generated}],
+        }
+    ]
+    data["theoretical_yield"]["actual"] = "count.good_tablets"
+    return require_valid(parse(data))
+
+
+def make_people(operators: int) -> dict[str, Any]:
+    from galenic.accounts import services
+    from galenic.signatures import services as signatures
+
+    people: dict[str, Any] = {}
+    for name, roles in [("sam", ["supervisor"]), ("petra", ["process_engineer"])] + [
+        (f"op{i:02d}", ["operator"]) for i in range(operators)
+    ]:
+        user = services.create_user(
+            actor=None, username=name, full_name=name.capitalize(), password=PASSWORD, roles=roles
+        )
+        people[name] = user
+        if name != "petra":
+            authority = signatures.authenticate_signer(
+                session=None, actor=user, user_id=name, password=PASSWORD
+            )
+            signatures.acknowledge_policy(actor=user, authority=authority)
+    return people
+
+
+def make_effective(doc: Any, author: Any) -> None:
+    from galenic.core.timefmt import utcnow
+    from galenic.recipes.document import io
+    from galenic.recipes.models import MasterRecord, MasterRecordVersion, VersionStatus
+
+    now = utcnow()
+    master = MasterRecord.objects.create(
+        code=doc.code, name=doc.title, created_at=now, created_by=author
+    )
+    # Stand-in for the MBR lifecycle (review, approval): the benchmark is about execution.
+    MasterRecordVersion.objects.create(
+        master=master,
+        version=1,
+        status=VersionStatus.EFFECTIVE,
+        document_json=io.dump_json(doc),
+        content_hash=io.content_hash(doc),
+        created_at=now,
+        created_by=author,
+        updated_at=now,
+        effective_at=now,
+    )
+
+
+def start_batch(number: str, people: dict[str, Any], operator: Any) -> None:
+    from galenic.execution import services
+    from galenic.signatures import services as signatures
+
+    sam = people["sam"]
+    services.create_batch(actor=sam, mbr="MBR-BENCH", number=number)
+    authority = signatures.authenticate_signer(
+        session=None, actor=sam, user_id="sam", password=PASSWORD
+    )
+    services.release_to_floor(actor=sam, number=number, authority=authority)
+    services.start_batch(actor=operator, number=number)
+
+
+def value_for(i: int) -> tuple[str, str]:
+    """Mostly in range, 1 in 10 an alert, 1 in 50 an action excursion (with a comment)."""
+    if i % 50 == 49:
+        return "634.2", "operator informed the supervisor; press stopped and adjusted"
+    if i % 10 == 9:
+        return "0.6205 g", ""
+    return f"{600 + (i % 7) - 3}.{i % 10}", ""
+
+
+# --- figure 1: entries per second through the services vs raw inserts ---------------------------
+
+TABLES = [
+    "execution_batch",
+    "execution_stepexecution",
+    "execution_entry",
+    "execution_batchexception",
+    "quality_deviation",
+    "signatures_signature",
+    "audit_auditevent",
+]
+
+
+def _max_ids() -> dict[str, int]:
+    from django.db import connection
+
+    found = {}
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            key = "seq" if table == "audit_auditevent" else "id"
+            cursor.execute(f"SELECT COALESCE(MAX({key}), 0) FROM {table}")
+            found[table] = int(cursor.fetchone()[0])
+    return found
+
+
+def service_figure(engine: str, steps: int, profile: bool) -> None:
+    from galenic.core.context import action_context
+    from galenic.execution import services
+    from galenic.execution.models import Batch
+    from galenic.signatures import services as signatures
+
+    people = make_people(1)
+    make_effective(bench_document(steps), people["petra"])
+    operator = people["op00"]
+    with action_context("system"):
+        start_batch("BENCH-1", people, operator)
+    batch_id = Batch.objects.get(number="BENCH-1").pk
+    calls: list[dict[str, Any]] = []  # per service call: rows written, rows updated
+    elapsed = 0.0
+    performing = 0.0
+    entries = 0
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
+    for s in range(steps):
+        key = f"s{s:04d}"
+        for j in range(PARAMS_PER_STEP):
+            value, comment = value_for(entries)
+            before = _max_ids()
+            with action_context("api"):
+                t0 = time.perf_counter()
+                entry = services.record_value(
+                    actor=operator,
+                    number="BENCH-1",
+                    step_key=key,
+                    key=f"w{j}",
+                    value=value,
+                    comment=comment,
+                )
+                elapsed += time.perf_counter() - t0
+            entries += 1
+            calls.append({"before": before, "after": _max_ids(), "steps": [entry.step_id]})
+        authority = signatures.authenticate_signer(
+            session=None, actor=operator, user_id="op00", password=PASSWORD
+        )
+        before = _max_ids()
+        with action_context("api"):
+            t0 = time.perf_counter()
+            performed = services.perform_step(
+                actor=operator, number="BENCH-1", step_key=key, authority=authority
+            )
+            took = time.perf_counter() - t0
+            elapsed += took
+            performing += took
+        calls.append(
+            {"before": before, "after": _max_ids(), "steps": [performed.pk], "batch": batch_id}
+        )
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False), file=sys.stderr)
+    service_rate = entries / elapsed
+    raw_elapsed = raw_replay(calls)
+    raw_rate = entries / raw_elapsed
+    print(
+        f"# {engine}: {entries} entries in {steps} signed steps: service {elapsed:.2f} s, "
+        f"raw {raw_elapsed:.2f} s; record {(elapsed - performing) / entries * 1000:.2f} ms per "
+        f"value, perform and sign {performing / steps * 1000:.2f} ms per step; raw "
+        f"{raw_elapsed / len(calls) * 1000:.2f} ms per transaction"
+    )
+    bench_line(f"execution_entries_{engine}", service_rate, "entries/s", raw_rate, "0.5")
+
+
+def _columns(cursor: Any, table: str, vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "ORDER BY ordinal_position",
+            [table],
+        )
+        return [r[0] for r in cursor.fetchall()]
+    cursor.execute(f"PRAGMA table_info({table})")
+    return [r[1] for r in cursor.fetchall()]
+
+
+def raw_connection() -> Any:
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.connect(
+            dbname=conf["NAME"],
+            user=conf["USER"],
+            password=conf["PASSWORD"],
+            host=conf["HOST"],
+            port=conf["PORT"] or None,
+        )
+    import sqlite3
+
+    raw = sqlite3.connect(conf["NAME"], isolation_level=None, timeout=60)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=FULL")
+    raw.execute("PRAGMA busy_timeout=60000")
+    return raw
+
+
+def raw_replay(calls: list[dict[str, Any]]) -> float:
+    """Write the rows the service wrote, call by call, into plain copies of the tables."""
+    from django.db import connection
+
+    vendor = connection.vendor
+    mark = "%s" if vendor == "postgresql" else "?"
+    conn = raw_connection()
+    cursor = conn.cursor()
+    columns: dict[str, list[str]] = {}
+    for table in TABLES:
+        raw = f"raw_{table}"
+        cursor.execute(f"DROP TABLE IF EXISTS {raw}")
+        if vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TABLE {raw} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)"
+            )
+        else:
+            cursor.execute(
+                "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+                "AND type IN ('table', 'index') ORDER BY type DESC",
+                [table],
+            )
+            for kind, sql in cursor.fetchall():
+                if kind == "table":
+                    sql = sql.replace(f'"{table}"', raw, 1)
+                else:  # CREATE [UNIQUE] INDEX "name" ON "table" (...): same index on the copy
+                    sql = re.sub(
+                        r'INDEX "([^"]+)" ON "[^"]+"', rf'INDEX "raw_\1" ON "{raw}"', sql, count=1
+                    )
+                cursor.execute(sql)
+        columns[table] = _columns(cursor, table, vendor)
+    if vendor == "postgresql":
+        conn.commit()
+    # Rows as the service stored them (read before the clock starts).
+    first = calls[0]["before"]
+    rows: dict[str, dict[int, tuple[Any, ...]]] = {}
+    for table in TABLES:
+        key = "seq" if table == "audit_auditevent" else "id"
+        cols = ", ".join(columns[table])
+        cursor.execute(f"SELECT {cols} FROM {table}")
+        index = columns[table].index(key)
+        rows[table] = {r[index]: tuple(r) for r in cursor.fetchall()}
+        # What existed before the first call is there before the reference starts too.
+        existing = [r for k, r in rows[table].items() if k <= first[table]]
+        if existing:
+            placeholders = ", ".join([mark] * len(columns[table]))
+            cursor.executemany(
+                f"INSERT INTO raw_{table} ({cols}) VALUES ({placeholders})",
+                existing,
+            )
+    if vendor == "postgresql":
+        conn.commit()
+    inserts = {
+        table: f"INSERT INTO raw_{table} ({', '.join(columns[table])}) VALUES "
+        f"({', '.join([mark] * len(columns[table]))})"
+        for table in TABLES
+    }
+    bump_step = (
+        f"UPDATE raw_execution_stepexecution SET row_version = row_version + 1 WHERE id = {mark}"
+    )
+    bump_batch = f"UPDATE raw_execution_batch SET row_version = row_version + 1 WHERE id = {mark}"
+    t0 = time.perf_counter()
+    for call in calls:
+        if vendor == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+        for table in TABLES:
+            new = [
+                rows[table][k]
+                for k in range(call["before"][table] + 1, call["after"][table] + 1)
+                if k in rows[table]
+            ]
+            if new:
+                cursor.executemany(inserts[table], new)
+        for step_id in call["steps"]:
+            cursor.execute(bump_step, [step_id])
+        if call.get("batch"):
+            cursor.execute(bump_batch, [call["batch"]])
+            cursor.execute(bump_step, [call["steps"][0]])  # performed, then completed
+        if vendor == "sqlite":
+            cursor.execute("COMMIT")
+        else:
+            conn.commit()
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return elapsed
+
+
+# --- figure 2: HTTP latency with 20 operators ---------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Session:
+    """A browser-like client: keeps the session and CSRF cookies, one keep-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        head = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        head.update(headers or {})
+        try:
+            self.conn.request(method, path, body=body, headers=head)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request(method, path, body=body, headers=head)
+            response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def login(self, username: str) -> None:
+        self.request("GET", "/accounts/login/")
+        form = urllib.parse.urlencode(
+            {
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": self.cookies["csrftoken"],
+            }
+        ).encode()
+        status, _ = self.request(
+            "POST",
+            "/accounts/login/",
+            form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": "http://127.0.0.1/"},
+        )
+        if status != 302:
+            raise RuntimeError(f"login of {username} failed: {status}")
+
+    def post_json(self, path: str, data: Any) -> tuple[int, bytes]:
+        return self.request(
+            "POST",
+            path,
+            json.dumps(data).encode(),
+            {"Content-Type": "application/json", "X-CSRFToken": self.cookies["csrftoken"]},
+        )
+
+
+def operator_run(args: tuple[int, int, int, int, float, Any]) -> dict[str, Any]:
+    """One simulated operator (a process of its own): log in, then work through the batch."""
+    index, port, requests, steps, think, start_at = args
+    rng = random.Random(index)
+    client = Session(port)
+    username = f"op{index:02d}"
+    client.login(username)
+    number = f"HTTP-{index:02d}"
+    record, trivial, errors = [], [], []
+    # Warm-up, not timed: the operator opens the batch (a worker's first request of a batch
+    # reads its master record and builds the unit registry once per process).
+    for _ in range(3):
+        client.request("GET", f"/api/v1/batches/{number}/steps/s0000")
+        client.request("GET", "/healthz")
+    while time.time() < start_at:  # all operators start together
+        time.sleep(0.005)
+    done = 0
+    for s in range(steps):
+        key = f"s{s:04d}"
+        for j in range(PARAMS_PER_STEP):
+            if done >= requests:
+                break
+            value, comment = value_for(index * 1000 + done)
+            time.sleep(rng.expovariate(1 / think) if think else 0)
+            t0 = time.perf_counter()
+            status, body = client.post_json(
+                f"/api/v1/batches/{number}/steps/{key}/values",
+                {"key": f"w{j}", "value": value, "comment": comment},
+            )
+            record.append(time.perf_counter() - t0)
+            if status != 201:
+                errors.append(f"record {status}: {body[:200]!r}")
+            time.sleep(rng.expovariate(1 / think) if think else 0)
+            t0 = time.perf_counter()
+            status, body = client.request("GET", "/healthz")
+            trivial.append(time.perf_counter() - t0)
+            if status != 200:
+                errors.append(f"healthz {status}")
+            done += 1
+        if done >= requests:
+            break
+        status, body = client.post_json(
+            f"/api/v1/batches/{number}/steps/{key}/perform",
+            {"user_id": username, "password": PASSWORD},
+        )
+        if status != 200:
+            errors.append(f"perform {status}: {body[:200]!r}")
+    return {"record": record, "trivial": trivial, "errors": errors}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def http_figure(
+    engine: str, url: str, data_dir: Path, requests: int, workers: int, think: float
+) -> None:
+    from galenic.core.context import action_context
+
+    steps = -(-requests // PARAMS_PER_STEP)
+    people = make_people(OPERATORS)
+    make_effective(bench_document(steps), people["petra"])
+    with action_context("system"):
+        for i in range(OPERATORS):
+            start_batch(f"HTTP-{i:02d}", people, people[f"op{i:02d}"])
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    env = {
+        **os.environ,
+        "GALENIC_DATABASE_URL": url,
+        "GALENIC_DATA_DIR": str(data_dir),
+        "GALENIC_LOG_LEVEL": "WARNING",
+        **CHEAP_ARGON2,
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "galenic",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                Session(port).request("GET", "/healthz")
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise RuntimeError(
+                        f"galenic serve did not start: {server.stderr.read() if server.stderr else ''}"
+                    ) from None
+                time.sleep(0.2)
+        start_at = time.time() + 15.0
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(OPERATORS) as pool:
+            results = pool.map(
+                operator_run,
+                [(i, port, requests, steps, think, start_at) for i in range(OPERATORS)],
+            )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    record = [x * 1000 for r in results for x in r["record"]]
+    trivial = [x * 1000 for r in results for x in r["trivial"]]
+    errors = [e for r in results for e in r["errors"]]
+    if errors:
+        print(f"# {len(errors)} errors, e.g. {errors[:3]}", file=sys.stderr)
+    offered = len(record) / OPERATORS
+    print(
+        f"# http on {engine}, {workers} workers: {len(record)} record calls and {len(trivial)} "
+        f"healthz calls from {OPERATORS} operators (think time mean {think} s; "
+        f"{offered:.0f} calls each); record mean {statistics.mean(record):.1f} ms, "
+        f"healthz mean {statistics.mean(trivial):.1f} ms; errors {len(errors)}"
+    )
+    p50, p99 = percentile(record, 0.50), percentile(record, 0.99)
+    t50, t99 = percentile(trivial, 0.50), percentile(trivial, 0.99)
+    bench_line("execution_record_http_p50", p50, "ms", t50, "3")
+    bench_line("execution_record_http_p99", p99, "ms", t99, "3")
+    bench_line("execution_record_http_p99_budget", p99, "ms", 100.0, "1")
+    if errors:
+        sys.exit(1)
+
+
+# --- orchestration ---------------------------------------------------------------------------------
+
+
+def child(args: argparse.Namespace) -> None:
+    part, engine = args.child.split(":")
+    data_dir = Path(tempfile.mkdtemp(prefix=f"galenic-bench-exec-{engine}-"))
+    name = f"galenic_bench_execution_{part}"
+    url = database_url(engine, data_dir, name)
+    if url is None:
+        return
+    try:
+        setup_django(url, data_dir)
+        if part == "service":
+            service_figure(engine, args.steps or (5 if args.quick else 50), args.profile)
+        else:
+            http_figure(
+                engine,
+                url,
+                data_dir,
+                args.requests or (20 if args.quick else 100),
+                args.workers,
+                args.think,
+            )
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if engine == "postgresql":
+            drop_postgres(name)
+
+
+def main() -> None:
+    args = parse_args()
+    if args.child:
+        child(args)
+        return
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    if "postgresql" in engines and prepare_postgres("galenic_bench_execution_probe") is None:
+        engines.remove("postgresql")
+        print("# PostgreSQL unreachable: SQLite only", file=sys.stderr)
+    elif "postgresql" in engines:
+        drop_postgres("galenic_bench_execution_probe")
+    jobs = []
+    if args.part in ("all", "service"):
+        jobs += [f"service:{e}" for e in engines]
+    if args.part in ("all", "http"):
+        jobs.append(f"http:{'postgresql' if 'postgresql' in engines else 'sqlite'}")
+    failed = False
+    for job in jobs:
+        command = [sys.executable, __file__, "--child", job, *sys.argv[1:]]
+        result = subprocess.run(command, check=False)
+        failed = failed or result.returncode != 0
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

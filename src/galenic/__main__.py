@@ -1,0 +1,3 @@
+from galenic.cli import main
+
+main()

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from galenic.accounts.identity import normalise_user_id, skeleton
+from galenic.accounts.roles import Role
+
+
+class NoDeleteQuerySet(models.QuerySet[Any]):
+    """Accounts are deactivated, never deleted: a deleted ID could be reissued (11.100(a))."""
+
+    def delete(self) -> Any:
+        raise PermissionError("users are deactivated, never deleted")
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> models.QuerySet[User]:
+        return NoDeleteQuerySet(self.model, using=self._db)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(username=normalise_user_id(username or ""))
+
+    def create_user(
+        self, username: str, full_name: str, password: str | None = None, **extra: Any
+    ) -> User:
+        # Low-level constructor for tests and migrations only; the audited path is accounts.services.
+        user_id = normalise_user_id(username)
+        user = self.model(
+            username=user_id, id_skeleton=skeleton(user_id), full_name=full_name, **extra
+        )
+        user.set_password(password)
+        user.password_changed_at = user.created_at or timezone.now()
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser):
+    """A person with a unique, never-reissued ID (11.100(a), 11.300(a)). Deactivated, never deleted."""
+
+    username = models.CharField("user ID", max_length=63, unique=True)
+    # Confusable skeleton of the ID: "o1ivia" cannot sit beside "olivia" (11.300(a)).
+    id_skeleton = models.CharField(max_length=63, unique=True)
+    full_name = models.CharField("printed name", max_length=200)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    must_change_password = models.BooleanField(default=False)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.username})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.id_skeleton:
+            self.id_skeleton = skeleton(self.username)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("users are deactivated, never deleted (their IDs are never reissued)")
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    def role_codes(self) -> set[str]:
+        """Codes of the roles currently held (revoked grants stay in the table as history)."""
+        cache = getattr(self, "_role_cache", None)
+        if cache is None:
+            cache = set(
+                self.role_grants.filter(revoked_at__isnull=True).values_list("role", flat=True)
+            )
+            self._role_cache = cache
+        return cache
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_codes() & set(roles))
+
+
+class RoleGrant(models.Model):
+    """One grant of a role. Revoking keeps the row (who, when, why), so access history stays
+    readable for periodic review (11.300(b), Annex 11 12.3)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="role_grants")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    granted_at = models.DateTimeField(auto_now_add=True)
+    grant_reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    revoke_reason = models.TextField(blank=True)
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user_id", "role", "granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="uniq_user_active_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} for {self.user_id}"
+
+
+class PasswordHistory(models.Model):
+    """Hashes of earlier passwords, so the last N cannot be reused."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="password_history")
+    password_hash = models.CharField(max_length=256)
+    set_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-set_at", "-id"]
+
+
+class UserSession(models.Model):
+    """Maps server-side sessions to users so logout, deactivation and lockout end them at once."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)  # logout | deactivated | locked | ...

@@ -1,0 +1,100 @@
+"""Reads of users, roles and sessions. Visibility is decided by permissions.require."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+
+from galenic.accounts.identity import normalise_user_id
+from galenic.accounts.models import RoleGrant, User, UserSession
+from galenic.accounts.permissions import require
+from galenic.accounts.policy import password_expires_at
+from galenic.core.errors import NotFound
+
+STATUSES = ("active", "locked", "deactivated", "all")
+
+
+def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
+    return qs.prefetch_related(
+        Prefetch(
+            "role_grants",
+            queryset=RoleGrant.objects.filter(revoked_at__isnull=True).order_by("role"),
+            to_attr="active_grants",
+        )
+    )
+
+
+def users() -> QuerySet[User]:
+    """Every user, with current role grants prefetched (no permission check: internal use)."""
+    return _with_roles(User.objects.all()).order_by("username")
+
+
+def users_for(viewer: Any, *, status: str = "all", search: str = "") -> QuerySet[User]:
+    require(viewer, "accounts.view_users")
+    qs = users()
+    if status == "active":
+        qs = qs.filter(is_active=True, locked_at__isnull=True)
+    elif status == "locked":
+        qs = qs.filter(locked_at__isnull=False)
+    elif status == "deactivated":
+        qs = qs.filter(is_active=False)
+    if search.strip():
+        term = search.strip()
+        qs = qs.filter(Q(username__icontains=term) | Q(full_name__icontains=term))
+    return qs
+
+
+def user_by_id(raw: str) -> User | None:
+    """Look a user up by ID as typed (CLI on the server; no viewer)."""
+    try:
+        return users().filter(username=normalise_user_id(raw)).first()
+    except ValueError:
+        return None
+
+
+def user_for(viewer: Any, username: str) -> User:
+    require(viewer, "accounts.view_users")
+    try:
+        user_id = normalise_user_id(username)
+        return users().get(username=user_id)
+    except (ValueError, User.DoesNotExist):
+        raise NotFound(f"There is no user {username!r}.", field="username") from None
+
+
+def role_codes(user: User) -> list[str]:
+    grants = getattr(user, "active_grants", None)
+    if grants is not None:
+        return [g.role for g in grants]
+    return sorted(user.role_codes())
+
+
+def status_of(user: User) -> str:
+    if not user.is_active:
+        return "deactivated"
+    if user.is_locked:
+        return "locked"
+    return "active"
+
+
+def password_expiry(user: User) -> datetime | None:
+    return password_expires_at(user.password_changed_at, settings.PASSWORD_MAX_AGE_DAYS)
+
+
+def role_history(user: User) -> QuerySet[RoleGrant]:
+    """Every grant the user ever had, revoked ones included (Annex 11 12.3)."""
+    return (
+        RoleGrant.objects.filter(user=user)
+        .select_related("granted_by", "revoked_by")
+        .order_by("-granted_at", "-id")
+    )
+
+
+def open_sessions(user: User) -> QuerySet[UserSession]:
+    return UserSession.objects.filter(user=user, ended_at__isnull=True).order_by("-created_at")
+
+
+def recent_sessions(user: User, limit: int = 20) -> list[UserSession]:
+    return list(UserSession.objects.filter(user=user).order_by("-created_at", "-id")[:limit])

@@ -1,0 +1,120 @@
+"""The `galenic` command. Each bounded context adds its sub-commands from its own ``cli.py``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+app = typer.Typer(
+    help="Galenic MES command line.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "galenic.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo site (users of every role, master data, MBRs). Safe to run again."""
+    setup_django()
+    from galenic.core.demo import seed_all
+
+    for line in seed_all():
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Interface to bind (GALENIC_HOST, default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (GALENIC_PORT, default 8000)."),
+    workers: int = typer.Option(None, help="Worker processes (GALENIC_WORKERS, default 3)."),
+) -> None:
+    """Serve the web app and API with gunicorn (several workers; static files via WhiteNoise)."""
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    bind = f"{host or settings.SERVE_HOST}:{port or settings.SERVE_PORT}"
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "galenic.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers or settings.SERVE_WORKERS),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "20",
+    ]
+    typer.echo(f"Galenic serving on http://{bind}")
+    os.execv(sys.executable, args)  # noqa: S606 - replace this process with the server
+
+
+@app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command (for operators of the system)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["galenic manage", *ctx.args])
+
+
+def _register_subcommands() -> None:
+    from galenic.accounts.cli import app as users_app
+    from galenic.audit.cli import app as audit_app
+    from galenic.equipment.cli import app as equipment_app
+    from galenic.execution.cli import app as batch_app
+    from galenic.exports.cli import app as export_app
+    from galenic.gateway.cli import app as gateway_app
+    from galenic.quality.cli import app as deviations_app
+    from galenic.recipes.cli import app as mbr_app
+    from galenic.signatures.cli import app as signatures_app
+
+    app.add_typer(users_app, name="users", help="User accounts.")
+    app.add_typer(audit_app, name="audit", help="Audit trail: verify, checkpoint, export.")
+    app.add_typer(signatures_app, name="signatures", help="Electronic signatures.")
+    app.add_typer(equipment_app, name="equipment", help="Equipment and instruments.")
+    app.add_typer(mbr_app, name="mbr", help="Master batch records: import, export, validate.")
+    app.add_typer(batch_app, name="batch", help="Batch execution.")
+    app.add_typer(deviations_app, name="deviations", help="Deviations (quality events).")
+    app.add_typer(gateway_app, name="gateway", help="Edge gateway and device simulators.")
+    app.add_typer(
+        export_app, name="export", help="Exports (PDF, JSON, CSV, YAML) and their verification."
+    )
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

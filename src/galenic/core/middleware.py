@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from galenic.core.context import action_context, new_request_id
+from galenic.core.errors import GalenicError
+
+
+class RequestContextMiddleware:
+    """Give each request an id (echoed in X-Request-ID) that every audit event of it carries.
+
+    Also the UI's safety net: a GalenicError escaping a view becomes a page (or an htmx fragment)
+    with the field and reason, never a stack trace. The API has its own handlers in galenic.api.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = new_request_id()
+        source = "api" if request.path.startswith("/api/") else "web"
+        remote = request.META.get("REMOTE_ADDR", "")
+        with action_context(source, request_id=request_id, remote_addr=remote):
+            request.request_id = request_id  # type: ignore[attr-defined]
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, GalenicError) or request.path.startswith("/api/"):
+            return None
+        context = {"title": "Not done", "text": exception.message, "errors": exception.errors}
+        if request.headers.get("HX-Request"):
+            body = render_to_string("galenic/_error_fragment.html", context, request=request)
+        else:
+            body = render_to_string("galenic/error.html", context, request=request)
+        return HttpResponse(body, status=exception.status)
+
+
+# No inline or eval'd script anywhere (htmx's hx-on and eval are off); styles may be inline attributes.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response (CSP, framing, referrer, permissions)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # The interactive API docs page loads its own bundled assets with inline bootstrap code.
+        if not request.path.startswith("/api/v1/docs"):
+            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response

@@ -1,0 +1,94 @@
+"""Equipment pages: the registry, gateways and their connections, live tag values, excursions.
+
+Read-only: registry changes go through the API/CLI services. The live part refreshes itself with
+htmx and never waits on a device: it shows what the gateways last delivered, and how old it is.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from galenic.accounts.permissions import require
+from galenic.core.errors import GalenicError
+from galenic.core.timefmt import utcnow
+from galenic.equipment import selectors
+
+SILENT_AFTER = timedelta(seconds=30)  # a gateway reports at least every few seconds
+
+
+def _forbidden(request: HttpRequest, exc: GalenicError) -> HttpResponse:
+    return render(
+        request,
+        "galenic/error.html",
+        {"title": "Not allowed" if exc.status == 403 else "Not found", "text": exc.message},
+        status=exc.status,
+    )
+
+
+def _live_context() -> dict[str, object]:
+    now = utcnow()
+    gateways = [
+        {
+            "gateway": g,
+            "silent": g.last_seen_at is None or now - g.last_seen_at > SILENT_AFTER,
+            "connections": selectors.connections_of(g),
+        }
+        for g in selectors.gateways()
+    ]
+    return {
+        "gateways": gateways,
+        "tags": selectors.live_tags(),
+        "excursions": selectors.recent_excursions(24)[-50:],
+        "now": now,
+    }
+
+
+@login_required
+@require_GET
+def equipment_list(request: HttpRequest) -> HttpResponse:
+    try:
+        require(request.user, "equipment.view")
+    except GalenicError as exc:
+        return _forbidden(request, exc)
+    today = utcnow().date()
+    equipment = [(e, e.calibration_state(today)) for e in selectors.equipment_list()]
+    return render(
+        request,
+        "equipment/list.html",
+        {"equipment": equipment, "refusals": selectors.refusals(20), **_live_context()},
+    )
+
+
+@login_required
+@require_GET
+def live(request: HttpRequest) -> HttpResponse:
+    try:
+        require(request.user, "equipment.view")
+    except GalenicError as exc:
+        return _forbidden(request, exc)
+    return render(request, "equipment/_live.html", _live_context())
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        require(request.user, "equipment.view")
+        equipment = selectors.get_equipment(code)
+    except GalenicError as exc:
+        return _forbidden(request, exc)
+    return render(
+        request,
+        "equipment/detail.html",
+        {
+            "e": equipment,
+            "state": equipment.calibration_state(utcnow().date()),
+            "calibrations": list(equipment.calibrations.select_related("recorded_by")[:20]),
+            "tags": selectors.live_tags(selectors.tags_of(equipment)),
+        },
+    )

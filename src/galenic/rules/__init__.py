@@ -1,0 +1,1 @@
+"""Pure GMP rules: units, numbers, expressions, limits, yields. No Django import anywhere here."""

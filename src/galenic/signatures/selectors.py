@@ -1,0 +1,83 @@
+"""Reads of signatures, each with its verification status and manifestation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.db.models import QuerySet
+
+from galenic.signatures import policy
+from galenic.signatures.manifestation import Manifestation, manifestation
+from galenic.signatures.models import PolicyAcknowledgement, Signature
+from galenic.signatures.registry import label_of
+from galenic.signatures.verify import AuditedSigning, SignatureStatus, check_many, excised_for
+
+
+@dataclass(frozen=True)
+class SignatureEntry:
+    """A signature as every screen and export shows it."""
+
+    signature: Signature
+    status: SignatureStatus
+    changed_fields: tuple[str, ...]
+    manifestation: Manifestation
+
+    @property
+    def ok(self) -> bool:
+        return self.status.ok
+
+
+def signatures_queryset(object_type: str, object_id: str) -> QuerySet[Signature]:
+    return Signature.objects.filter(object_type=object_type.lower(), object_id=str(object_id))
+
+
+def signatures_for(object_type: str, object_id: str) -> list[SignatureEntry]:
+    """The record's signatures in signing order, each verified against the record as it is now."""
+    signatures = list(signatures_queryset(object_type, object_id).order_by("signed_at", "id"))
+    return [
+        SignatureEntry(c.signature, c.status, c.changed_fields, manifestation(c.signature))
+        for c in check_many(signatures)
+    ]
+
+
+def signatures_for_object(obj: models.Model) -> list[SignatureEntry]:
+    return signatures_for(label_of(obj), str(obj.pk))
+
+
+def excised_signatures_for(object_type: str, object_id: str) -> list[AuditedSigning]:
+    """Signatures the audit trail recorded for this record that are no longer on it."""
+    return excised_for(object_type.lower(), str(object_id))
+
+
+def listing_for(object_type: str, object_id: str) -> dict[str, Any]:
+    """Template context for ``signatures/_signature_list.html``."""
+    return {
+        "entries": signatures_for(object_type, object_id),
+        "excised": excised_signatures_for(object_type, object_id),
+    }
+
+
+def has_acknowledged_policy(user: Any) -> bool:
+    """Whether ``user`` signed the current accountability policy (11.10(j))."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return False
+    return PolicyAcknowledgement.objects.filter(user_id=pk, policy_version=policy.VERSION).exists()
+
+
+def policy_acknowledgement(user: Any) -> PolicyAcknowledgement | None:
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return None
+    return (
+        PolicyAcknowledgement.objects.filter(user_id=pk, policy_version=policy.VERSION)
+        .select_related("user")
+        .first()
+    )
+
+
+def acknowledgement_roster() -> QuerySet[PolicyAcknowledgement]:
+    """Who acknowledged which policy version, when (supports the 11.100(c) certification)."""
+    return PolicyAcknowledgement.objects.select_related("user").order_by("user__username", "id")

@@ -1,0 +1,69 @@
+"""21 CFR 11.10(d)(g), 11.300 and Data Integrity Q4: only active, unlocked people whose role
+includes signing can sign; inspectors (read-only) and pure administrators cannot."""
+
+from __future__ import annotations
+
+import pytest
+
+from galenic.accounts.models import User
+from galenic.core.errors import NotAuthenticated, PermissionDenied
+from galenic.signatures import services
+
+
+def _deactivate(user):
+    # Directly, standing in for the accounts service: only the signing side is under test.
+    fresh = User.objects.get(pk=user.pk)
+    fresh.is_active = False
+    fresh.save(update_fields=["is_active"])
+
+
+def _attempt(user, password):
+    return services.authenticate_signer(
+        session=None, actor=user, user_id=user.username, password=password
+    )
+
+
+@pytest.mark.parametrize("role", ["inspector", "admin"])
+def test_read_only_and_admin_roles_cannot_sign(role, personas, password):
+    with pytest.raises(PermissionDenied):
+        _attempt(personas[role], password)
+
+
+@pytest.mark.parametrize(
+    "role", ["operator", "verifier", "supervisor", "engineer", "reviewer", "approver"]
+)
+def test_signing_roles_can_authenticate(role, personas, password):
+    assert _attempt(personas[role], password).user == personas[role]
+
+
+def test_deactivated_user_cannot_sign(personas, password):
+    user = personas["operator"]
+    _deactivate(user)
+    with pytest.raises(PermissionDenied):
+        _attempt(User.objects.get(pk=user.pk), password)
+
+
+def test_user_deactivated_between_password_and_signing_cannot_sign(personas, password, acknowledge):
+    from django.db import transaction
+
+    from galenic.signatures.models import PolicyAcknowledgement
+
+    user = personas["operator"]
+    acknowledge(user)
+    authority = _attempt(user, password)
+    _deactivate(user)
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        services.sign(
+            authority=authority,
+            obj=PolicyAcknowledgement.objects.get(user=user),
+            meaning="reviewed",
+        )
+
+
+def test_anonymous_cannot_sign(db, password):
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(NotAuthenticated):
+        services.authenticate_signer(
+            session=None, actor=AnonymousUser(), user_id="x", password=password
+        )
