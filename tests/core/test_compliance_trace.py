@@ -39,9 +39,9 @@ def test_every_quoted_test_exists() -> None:
     for doc in TRACE_DOCS:
         for span in _quoted(doc):
             for name in TEST_NAME.findall(span):
-                if name not in defined and not (ROOT / "tests" / f"{name}.py").exists():
-                    if not list((ROOT / "tests").rglob(f"{name}.py")):
-                        missing.append(f"{doc.relative_to(ROOT)}: {name}")
+                # A bare `test_x.py::…` names a file, not a function.
+                if name not in defined and not list((ROOT / "tests").rglob(f"{name}.py")):
+                    missing.append(f"{doc.relative_to(ROOT)}: {name}")
     assert not missing, "tests named in the trace documents but not found:\n" + "\n".join(missing)
 
 
@@ -52,7 +52,9 @@ def test_every_quoted_test_file_exists() -> None:
             match = TEST_PATH.match(span)
             if match and not (ROOT / match.group(1)).exists():
                 missing.append(f"{doc.relative_to(ROOT)}: {match.group(1)}")
-    assert not missing, "test files named in the trace documents but not found:\n" + "\n".join(missing)
+    assert not missing, "test files named in the trace documents but not found:\n" + "\n".join(
+        missing
+    )
 
 
 def test_the_trace_documents_are_not_empty() -> None:
