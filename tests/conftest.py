@@ -19,6 +19,14 @@ from galenic.testing.support import PASSWORD, REQUIRED, service_unavailable
 __all__ = ["PASSWORD", "REQUIRED", "service_unavailable"]
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django sorted by database use
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last. Playwright's sync API keeps its event loop marked as running in the
+    main thread between calls for as long as the session's browser lives; no other test should
+    run beside it (asyncio.run would refuse, Django would see an async context)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     outcome = yield

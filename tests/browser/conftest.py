@@ -46,19 +46,28 @@ def browser(pytestconfig: pytest.Config) -> Iterator[Any]:
         _service_unavailable(pytestconfig)(
             "browser", f"{CHROMIUM} is not installed (apt-get install chromium)"
         )
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-    # test itself (fixtures, assertions) are still synchronous and safe.
+    # Playwright's sync API runs an event loop in this thread (marked as running between its
+    # calls); Django's ORM calls made by the test itself (fixtures, assertions) are still
+    # synchronous and safe. Only while the browser lives: browser tests run last
+    # (tests/conftest.py) and the loop is closed when it ends.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    try:
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

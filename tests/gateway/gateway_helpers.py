@@ -19,25 +19,58 @@ from galenic.gateway.outbox import Outbox
 from galenic.gateway.runner import deliver_batch
 
 
+async def _cancel_all() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class BackgroundLoop:
+    """An asyncio loop in a thread of its own, stopped for good on exit.
+
+    On exit every task is cancelled and awaited, async generators and the default executor (the
+    ``asyncio.to_thread`` workers) are shut down, the thread is joined and the loop closed, so no
+    device task outlives its test and nothing logs after pytest has closed its capture files.
+    """
+
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread = threading.Thread(target=self._run, name="gateway-test-loop", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
 
     def __enter__(self) -> BackgroundLoop:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        async def _cancel_all() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        self.stop()
 
-        self.call(_cancel_all())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+    def stop(self, timeout: float = 10) -> None:
+        if self.loop.is_closed():
+            return
+
+        async def _shutdown() -> None:
+            await _cancel_all()
+            await self.loop.shutdown_asyncgens()
+            await self.loop.shutdown_default_executor()
+
+        if self.thread.is_alive():
+            try:
+                self.call(_shutdown(), timeout)
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise RuntimeError("the gateway test loop did not stop")
+        self.loop.close()
+
+    def cancel_all(self, timeout: float = 10) -> None:
+        """Cancel every task (the connectors) and wait until they have ended; the loop runs on."""
+        self.call(_cancel_all(), timeout)
 
     def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 20) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -80,6 +113,30 @@ def pump(outbox: Outbox, delivery: ClientDelivery, batch_size: int = 1000) -> De
         total.accepted += result.accepted
         total.duplicates += result.duplicates
         total.rejected.update({len(total.rejected) + k: v for k, v in result.rejected.items()})
+
+
+def deliver_until(
+    outbox: Outbox,
+    delivery: ClientDelivery,
+    arrived: Callable[[], Any],
+    timeout: float = 15,
+) -> DeliveryResult:
+    """Deliver the outbox to the server until ``arrived()`` (a check on the server's side) holds.
+
+    Waiting for the device side's counters and then pumping once races the outbox commit of the
+    newest reading; this waits for the reading the test is about to arrive where it is used.
+    """
+    total = DeliveryResult()
+
+    def _delivered() -> Any:
+        result = pump(outbox, delivery)
+        total.accepted += result.accepted
+        total.duplicates += result.duplicates
+        total.rejected.update({len(total.rejected) + k: v for k, v in result.rejected.items()})
+        return arrived()
+
+    wait_until(_delivered, timeout)
+    return total
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15, interval: float = 0.05) -> Any:

@@ -49,7 +49,7 @@ def rig(personas, tmp_path, csrf_client):
             unit="g",
             max_age_s=3,
         )
-    with BackgroundLoop() as loop, Outbox(tmp_path / "outbox.sqlite3") as outbox:
+    with Outbox(tmp_path / "outbox.sqlite3") as outbox, BackgroundLoop() as loop:
         simulator = BalanceSimulator(serial=SERIAL, settle_wait=0.2)
         loop.call(simulator.start())
         states = States()

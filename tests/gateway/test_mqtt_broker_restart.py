@@ -8,7 +8,13 @@ import time
 
 import aiomqtt
 import pytest
-from gateway_helpers import BackgroundLoop, ClientDelivery, PrivateMosquitto, pump, wait_until
+from gateway_helpers import (
+    BackgroundLoop,
+    ClientDelivery,
+    PrivateMosquitto,
+    deliver_until,
+    wait_until,
+)
 from mqtt_rig import message, mqtt_config, register_granulator, require_mosquitto, unique_prefix
 
 from galenic.equipment.models import TagValue
@@ -47,7 +53,7 @@ def test_broker_restart_during_a_run(personas, tmp_path, csrf_client):
     confirmed: list[int] = []
     seen_states: list[str] = []
     try:
-        with BackgroundLoop() as loop, Outbox(tmp_path / "outbox.sqlite3") as outbox:
+        with Outbox(tmp_path / "outbox.sqlite3") as outbox, BackgroundLoop() as loop:
             states = States()
             connector = MqttConnector(cfg, outbox, states, lambda: None)
             loop.spawn(connector.run())
@@ -70,14 +76,25 @@ def test_broker_restart_during_a_run(personas, tmp_path, csrf_client):
             loop.loop.call_soon_threadsafe(stop.set)
             time.sleep(0.2)
             wanted = set(confirmed)
+
+            def stored_seqs() -> set[int]:
+                return set(
+                    TagValue.objects.filter(tag__code="GRN-01.product_temp").values_list(
+                        "seq", flat=True
+                    )
+                )
+
             try:
-                wait_until(lambda: connector.received >= len(wanted), timeout=20)
+                deliver_until(
+                    outbox,
+                    ClientDelivery(csrf_client, token),
+                    lambda: wanted <= stored_seqs(),
+                    timeout=20,
+                )
             except AssertionError:
-                got = {i.seq for i in outbox.peek(100000)}
                 raise AssertionError(
-                    f"{connector.received} {len(wanted)} missing {sorted(wanted - got)[:50]}"
+                    f"lost: {sorted(wanted - stored_seqs())[:50]} of {len(wanted)}"
                 ) from None
-            pump(outbox, ClientDelivery(csrf_client, token))
             stored = list(
                 TagValue.objects.filter(tag__code="GRN-01.product_temp").values_list(
                     "seq", flat=True

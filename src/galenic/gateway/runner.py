@@ -251,11 +251,12 @@ class MqttConnector:
             readings: list[Reading] = []
             for message in batch:
                 readings.extend(self.decode(message, received_at))
-            self.received += len(batch)
-            self.batches += 1
             if readings:
                 self.stored += await asyncio.to_thread(self.outbox.append, readings)
                 self.notify()
+            # Counted once committed: whoever waits on ``received`` finds the readings in the outbox.
+            self.received += len(batch)
+            self.batches += 1
             if self.cfg.qos > 0:
                 for message in batch:
                     if message.qos > 0:
