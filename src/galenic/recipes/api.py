@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 
 from galenic.core.errors import ValidationFailed
 from galenic.recipes import editing, selectors, services
@@ -487,6 +488,58 @@ def edit_document(request: HttpRequest, code: str, number: int) -> HttpResponse:
         reason=reason if isinstance(reason, str) else None,
     )
     return _version_response(version)
+
+
+@router.post(
+    "/{code}/versions/{number}/attachments",
+    response={201: VersionOut},
+    summary="Attach a file (step image, label specimen; PNG, JPEG, GIF, WebP or PDF) to a draft",
+    description="The file is kept by its SHA-256 and listed in the document's `attachments` under "
+    "`attachment_id`; instructions refer to it as `attachment:<attachment_id>`.",
+)
+def attach_file(
+    request: HttpRequest,
+    code: str,
+    number: int,
+    file: File[UploadedFile],
+    attachment_id: Form[str],
+    description: Form[str] = "",
+    row_version: Form[int | None] = None,
+    reason: Form[str] = "",
+) -> HttpResponse:
+    version = _version(request, code, number)
+    limit = services.MAX_ATTACHMENT_BYTES
+    if file.size is not None and file.size > limit:
+        raise ValidationFailed(
+            f"Files up to {limit // 1_000_000} MB can be attached; this one is {file.size} bytes.",
+            field="file",
+        )
+    version = services.add_attachment(
+        actor=request.user,
+        version=version,
+        attachment_id=attachment_id.strip(),
+        filename=file.name or "file",
+        media_type=file.content_type or "",
+        content=file.read(limit + 1),
+        description=description.strip(),
+        expected_row_version=row_version,
+        reason=reason or None,
+    )
+    return _version_response(version, status=201)
+
+
+@router.get(
+    "/attachments/{sha256}",
+    response={200: None},
+    summary="The bytes of an attached file, by its SHA-256 (in the X-Content-SHA256 header too)",
+)
+def attachment_bytes(request: HttpRequest, sha256: str) -> HttpResponse:
+    stored = selectors.attachment(request.user, sha256)
+    response = HttpResponse(bytes(stored.content), content_type=stored.media_type)
+    response["Content-Disposition"] = f'attachment; filename="{stored.filename}"'
+    response["X-Content-SHA256"] = stored.sha256
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @router.post(
