@@ -28,6 +28,16 @@ def test_demo_mbrs_are_effective_and_signed(db):
         sum(1 for _ in selectors.effective_version("MBR-PCM500-TAB").document().walk_steps()) >= 40
     )
 
+    # Every label specimen and image the demo documents name is there, byte for byte.
+    import hashlib
+
+    from galenic.recipes.models import MasterRecordAttachment
+
+    for code in ("MBR-PCM500-TAB", "MBR-DXM15-SYR"):
+        for attachment in selectors.effective_version(code).document().attachments:
+            stored = MasterRecordAttachment.objects.get(sha256=attachment.sha256)
+            assert hashlib.sha256(bytes(stored.content)).hexdigest() == attachment.sha256
+
     events = AuditEvent.objects.count()
     with action_context("system"):
         again = list(demo.seed())

@@ -61,6 +61,19 @@ def _bring_to_effective(version: MasterRecordVersion, people: dict[str, User]) -
         services.make_effective(actor=approver, version=version, reason=REASON)
 
 
+def demo_files(text: str) -> list[tuple[str, str, bytes]]:
+    """The label specimens and images a demo MBR names, shipped in ``demo/files/``."""
+    from galenic.recipes.document import load_yaml
+    from galenic.recipes.document.demos import demo_paths
+
+    folder = demo_paths()[0].parent / "files"
+    return [
+        (a.filename, a.media_type, (folder / a.filename).read_bytes())
+        for a in load_yaml(text).attachments
+        if (folder / a.filename).exists()
+    ]
+
+
 def seed() -> Iterator[str]:
     from galenic.recipes import services
     from galenic.recipes.document import load_yaml
@@ -83,6 +96,7 @@ def seed() -> Iterator[str]:
             present.append(code)
             continue
         if master is None:
+            services.store_files(actor=people[AUTHOR], files=demo_files(text), reason=REASON)
             version = services.import_text(actor=people[AUTHOR], text=text, reason=REASON)
         else:
             latest = master.versions.order_by("-version").first()

@@ -481,6 +481,45 @@ def apply_edits(document: MasterBatchRecord, ops: Sequence[editing.EditOp]) -> M
     return document_from_data(data)
 
 
+def _store_bytes(actor: Any, filename: str, media_type: str, content: bytes, reason: str) -> str:
+    """Keep the bytes once, by SHA-256 (audited the first time); return the digest."""
+    digest = hashlib.sha256(content).hexdigest()
+    if not MasterRecordAttachment.objects.filter(sha256=digest).exists():
+        stored = MasterRecordAttachment(
+            sha256=digest,
+            filename=filename,
+            media_type=media_type,
+            size=len(content),
+            content=content,
+            uploaded_at=utcnow(),
+            uploaded_by=actor,
+        )
+        stored.save(force_insert=True)
+        audit.record(
+            actor=actor,
+            action="recipes.attachment.store",
+            obj=stored,
+            new={"sha256": digest, "filename": filename, "media_type": media_type},
+            reason=reason,
+        )
+    return digest
+
+
+def store_files(*, actor: Any, files: Sequence[tuple[str, str, bytes]], reason: str) -> list[str]:
+    """Keep (filename, media type, bytes) that documents name by SHA-256, e.g. before importing an
+    MBR file whose ``attachments`` list them. Returns the digests."""
+    permissions.require(actor, "recipes.author")
+    for filename, media_type, content in files:
+        if media_type not in ATTACHMENT_MEDIA_TYPES:
+            raise ValidationFailed(
+                f"{filename}: {media_type} files cannot be attached.", field="file"
+            )
+        if not content or len(content) > MAX_ATTACHMENT_BYTES:
+            raise ValidationFailed(f"{filename}: empty or too large.", field="file")
+    with transaction.atomic():
+        return [_store_bytes(actor, f, m, c, _reason(reason)) for f, m, c in files]
+
+
 def add_attachment(
     *,
     actor: Any,
@@ -529,24 +568,7 @@ def add_attachment(
         return apply_edits(old, [op])
 
     with transaction.atomic():
-        if not MasterRecordAttachment.objects.filter(sha256=digest).exists():
-            stored = MasterRecordAttachment(
-                sha256=digest,
-                filename=filename,
-                media_type=media_type,
-                size=len(content),
-                content=content,
-                uploaded_at=utcnow(),
-                uploaded_by=actor,
-            )
-            stored.save(force_insert=True)
-            audit.record(
-                actor=actor,
-                action="recipes.attachment.store",
-                obj=stored,
-                new={"sha256": digest, "filename": filename, "media_type": media_type},
-                reason=_reason(reason or version.change_reason),
-            )
+        _store_bytes(actor, filename, media_type, content, _reason(reason or version.change_reason))
         return _change_document(
             actor=actor,
             version=version,
