@@ -115,3 +115,26 @@ def test_dry_run_file():
         "dissolve.ph: action (action_high) 6.0 pH is above the action limit 5.5 pH" in result.output
     )
     assert "Result: complete" in result.output
+
+
+def test_import_keeps_the_files_the_document_names(personas, tmp_path):
+    """The demo paracetamol record with its files/ folder: label specimen and set-up image come along."""
+    import hashlib
+    import shutil
+
+    from galenic.recipes.document import load_yaml
+    from galenic.recipes.document.demos import demo_paths
+    from galenic.recipes.models import MasterRecordAttachment
+
+    source = next(p for p in demo_paths() if "paracetamol" in p.name)
+    shutil.copy(source, tmp_path / source.name)
+    shutil.copytree(source.parent / "files", tmp_path / "files")
+    result = runner.invoke(
+        app,
+        ["mbr", "import", str(tmp_path / source.name), "--as", "petra", "--reason", "transfer"],
+        env={"GALENIC_PASSWORD": PASSWORD},
+    )
+    assert result.exit_code == 0, result.output
+    for attachment in load_yaml(source.read_text(encoding="utf-8")).attachments:
+        stored = MasterRecordAttachment.objects.get(sha256=attachment.sha256)
+        assert hashlib.sha256(bytes(stored.content)).hexdigest() == attachment.sha256

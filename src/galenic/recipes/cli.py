@@ -43,6 +43,26 @@ def validate(
     raise typer.Exit(1)
 
 
+def _named_files(text: str, file: str, folder: str) -> list[tuple[str, str, bytes]]:
+    """(filename, media type, bytes) of the attachments the document names that are in the folder."""
+    from pathlib import Path
+
+    from galenic.recipes.document import DocumentInvalid, load
+
+    where = Path(folder) if folder else Path(file).parent / "files"
+    if not where.is_dir() or (file == "-" and not folder):
+        return []
+    try:
+        attachments = load(text).attachments
+    except (DocumentInvalid, ValueError):
+        return []  # import_text names the problem
+    return [
+        (a.filename, a.media_type, (where / a.filename).read_bytes())
+        for a in attachments
+        if (where / a.filename).is_file()
+    ]
+
+
 @app.command("import")
 def import_file(
     file: str = typer.Argument(..., help="A YAML or JSON master record ('-' reads stdin)."),
@@ -54,6 +74,12 @@ def import_file(
         hide_input=True,
         envvar="GALENIC_PASSWORD",
         help="That user's password (prompted; or GALENIC_PASSWORD).",
+    ),
+    files: str = typer.Option(
+        "",
+        "--files",
+        help="Folder holding the images and label specimens the document's attachments name "
+        "(default: files/ beside FILE, when it exists).",
     ),
 ) -> None:
     """Import a file as a draft: a new MBR, or a new version of an existing one."""
@@ -76,6 +102,7 @@ def import_file(
             verify_credentials(
                 user_id=user.username, password=password, expected_user=user, purpose="cli"
             )
+            services.store_files(actor=user, files=_named_files(text, file, files), reason=reason)
             version = services.import_text(actor=user, text=text, reason=reason)
         except GalenicError as exc:
             lines = [f"{e.field}: {e.message}" for e in exc.errors] or [exc.message]
