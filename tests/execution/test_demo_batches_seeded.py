@@ -20,3 +20,28 @@ def test_demo_batches_are_issued_once():
     assert StepExecution.objects.filter(batch__number="PCM-DEMO-001").exists()
     list(seed_all())
     assert Batch.objects.count() == 2
+
+
+def test_every_page_of_the_demo_batches_renders(client):
+    """Each step screen of both demo batches (every step of both demo MBRs), the batch pages and the
+    MBR pages open without an error for the operator and the process engineer."""
+    from galenic.accounts.models import User
+    from galenic.recipes import selectors as recipes
+
+    list(seed_all())
+    client.force_login(User.objects.get(username="olivia"))
+    for batch in Batch.objects.all():
+        assert client.get(f"/batches/{batch.number}/").status_code == 200
+        document = batch.master_version.document()
+        for ref in document.walk_steps():
+            page = client.get(f"/batches/{batch.number}/steps/{ref.step.key}/")
+            assert page.status_code == 200, (batch.number, ref.step.key, page.status_code)
+    client.force_login(User.objects.get(username="petra"))
+    for code in ("MBR-PCM500-TAB", "MBR-DXM15-SYR"):
+        version = recipes.effective_version(code)
+        for path in (
+            f"/mbrs/{code}/",
+            f"/mbrs/{code}/v{version.version}/",
+            f"/mbrs/{code}/v{version.version}/dry-run/",
+        ):
+            assert client.get(path).status_code == 200, path
