@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +38,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
         report.longrepr = (
             f"skipped under GALENIC_REQUIRE={','.join(sorted(REQUIRED))}: {report.longrepr}"
         )
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at the moment of writing."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _console_log_follows_stderr() -> None:
+    """Django's console handler (settings.LOGGING) keeps the ``sys.stderr`` of the moment logging
+    was configured: pytest's capture file, closed when the session ends. A thread that logs after
+    that (a device or server thread winding down) then fails with "I/O operation on closed file".
+    Write to the current ``sys.stderr`` instead: captured during tests, the terminal after."""
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and handler.stream not in (
+            sys.__stderr__,
+            sys.__stdout__,
+        ):
+            handler.setStream(_CurrentStderr())  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)

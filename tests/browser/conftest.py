@@ -13,6 +13,7 @@ database transactional, so data the test creates is visible to the server thread
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,24 @@ def login() -> Callable[[Any, str, str], None]:
         page.wait_for_load_state("domcontentloaded")
 
     return _login
+
+
+@pytest.fixture
+def one_request_at_a_time(live_server: Any) -> Iterator[threading.RLock]:
+    """Serialise the live server's requests, for tests where a device (the gateway) talks to the
+    server while the browser does. With SQLite in memory every request thread of the live server
+    shares the test's one connection, so two requests in flight would interleave transactions on
+    it. The test takes the same lock around its own queries while the server is busy."""
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    lock = threading.RLock()
+
+    def serialised(environ: Any, start_response: Any) -> Any:
+        with lock:
+            return app(environ, start_response)
+
+    httpd.set_app(serialised)
+    try:
+        yield lock
+    finally:
+        httpd.set_app(app)

@@ -22,6 +22,12 @@ class StaleReading(ReadingRefused):
     code = "stale"
 
 
+class Disconnected(StaleReading):
+    """No fresh value because the device, the broker or the gateway is cut off (as reported)."""
+
+    code = "disconnected"
+
+
 class UnstableReading(ReadingRefused):
     code = "unstable"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,7 +18,7 @@ from typing import Literal
 from django.db.models import Q
 
 from galenic.core.errors import NotFound, ValidationFailed
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import format_datetime, utcnow
 from galenic.equipment import errors
 from galenic.equipment.models import (
     CalibrationState,
@@ -85,6 +85,77 @@ def gateways() -> list[Gateway]:
 
 def connections_of(gateway: Gateway) -> list[GatewayConnection]:
     return list(gateway.connections.order_by("name"))
+
+
+SILENT_AFTER = timedelta(seconds=30)  # a gateway reports at least every few seconds
+
+
+def gateway_silent(gateway: Gateway, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return gateway.last_seen_at is None or now - gateway.last_seen_at > SILENT_AFTER
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """How an instrument reaches the server now, as its gateway last reported it.
+
+    ``state``: ``connected`` | ``connecting`` | ``disconnected`` (the gateway's own words for the
+    device or broker connection), ``silent`` (the gateway itself stopped reporting), ``unknown``
+    (not reported yet) or ``no_gateway``.
+    """
+
+    state: str
+    kind: str  # "balance" | "mqtt" | ""
+    gateway_code: str
+    since: datetime | None
+    detail: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "connected"
+
+
+def connection_of(tag: Tag) -> str:
+    """The gateway connection a tag's values come through: the balance itself, else the broker."""
+    return tag.source if tag.equipment.kind == EquipmentKind.BALANCE else "mqtt"
+
+
+def link_state(equipment: Equipment, connection: str) -> LinkState:
+    """The state of ``connection`` (a balance's device id, or ``mqtt``) on the equipment's gateway."""
+    gateway = equipment.gateway
+    what = "MQTT broker" if connection == "mqtt" else equipment.code
+    if gateway is None:
+        return LinkState(
+            "no_gateway", "", "", None, "", f"{equipment.code} is not bound to a gateway."
+        )
+    if gateway_silent(gateway):
+        heard = f"since {format_datetime(gateway.last_seen_at)}" if gateway.last_seen_at else "yet"
+        return LinkState(
+            "silent",
+            "",
+            gateway.code,
+            gateway.last_seen_at,
+            "",
+            f"Gateway {gateway.code} has not reported {heard}: it is not running or cannot reach "
+            "the server.",
+        )
+    row = gateway.connections.filter(name=connection).first()
+    if row is None:
+        return LinkState(
+            "unknown", "", gateway.code, None, "", f"{gateway.code} has not reported {what} yet."
+        )
+    since = format_datetime(row.since)
+    if row.state == "connected":
+        message = f"{what} connected through {gateway.code} since {since}."
+    elif row.state == "disconnected":
+        message = (
+            f"{what} disconnected from {gateway.code} since {since}; the gateway reconnects by "
+            "itself."
+        )
+    else:
+        message = f"{what}: {row.state} (gateway {gateway.code}, since {since})."
+    return LinkState(row.state, row.kind, gateway.code, row.since, row.detail, message)
 
 
 def latest_value(tag: Tag, at: datetime | None = None) -> TagValue | None:
@@ -203,12 +274,18 @@ def balance_reading_for_capture(
     now = utcnow()
     latest = latest_value(tag)
     if latest is None:
+        _refuse_when_refused_at_ingest(equipment, tag, "instrument", now)
+        _refuse_when_cut_off(equipment, tag.source, "instrument", "No reading has arrived")
         raise errors.NoReading(
             f"No reading has arrived from {equipment.code} yet: is its gateway running?",
             field="instrument",
         )
     age = (now - latest.measured_at).total_seconds()
     if age > tag.max_age_s or (not_before is not None and latest.measured_at < not_before):
+        _refuse_when_refused_at_ingest(equipment, tag, "instrument", now)
+        _refuse_when_cut_off(
+            equipment, tag.source, "instrument", f"The last reading is {_age_text(age)} old"
+        )
         raise errors.StaleReading(
             f"The last reading from {equipment.code} is {_age_text(age)} old "
             f"(at most {tag.max_age_s} s allowed): the balance or its gateway is not delivering.",
@@ -254,6 +331,49 @@ def balance_reading_for_capture(
     )
 
 
+_INGEST_REFUSALS: dict[str, type[errors.DeviceCheckFailed]] = {
+    "identity_mismatch": errors.IdentityMismatch,
+    "unregistered_device": errors.UnregisteredDevice,
+    "source_mismatch": errors.UnregisteredDevice,
+    "inactive": errors.EquipmentOutOfService,
+}
+
+
+def _refuse_when_refused_at_ingest(
+    equipment: Equipment, tag: Tag, field: str, now: datetime
+) -> None:
+    """No fresh value because the device checks at ingest refuse what arrives (a swapped balance
+    reports another serial number): name that, not just "nothing arrived"."""
+    recent = now - timedelta(seconds=max(30, tag.max_age_s))
+    refusal = (
+        DeviceRefusal.objects.filter(
+            tag_code=tag.code, reason__in=list(_INGEST_REFUSALS), last_at__gte=recent
+        )
+        .order_by("-last_at")
+        .first()
+    )
+    if refusal is not None:
+        raise _INGEST_REFUSALS[refusal.reason](
+            f"{equipment.code}: its readings are refused by the device check ({refusal.message}; "
+            f"{refusal.count} since {format_datetime(refusal.first_at)}). Wrong or swapped "
+            "instrument? Nothing from it can go into the record.",
+            field=field,
+        )
+
+
+def _refuse_when_cut_off(equipment: Equipment, connection: str, field: str, what: str) -> None:
+    """No fresh value and the gateway says why (device or broker down, gateway silent): say so."""
+    link = link_state(equipment, connection)
+    # A gateway never heard from keeps the plain "no reading yet / not delivering" refusals.
+    if link.state in ("disconnected", "connecting") or (link.state == "silent" and link.since):
+        detail = f" ({link.detail})" if link.detail and link.state != "silent" else ""
+        raise errors.Disconnected(
+            f"{link.message}{detail} {what}. Read again once it is back, or enter the value by "
+            "hand with a reason.",
+            field=field,
+        )
+
+
 def _trim(value: Decimal, raw: str) -> Decimal:
     """Keep the balance's own resolution (``12.340`` stays three decimals), not the column's six."""
     parts = raw.split()
@@ -296,9 +416,22 @@ def tag_value_for_capture(
         moment = at or now
         latest = latest_value(tag, moment)
         if latest is None or latest.value is None:
+            if at is None:
+                _refuse_when_refused_at_ingest(equipment, tag, "tag", now)
+                _refuse_when_cut_off(
+                    equipment, connection_of(tag), "tag", f"No value of {tag.code} yet"
+                )
             raise errors.NoReading(f"No value of {tag.code} has arrived yet.", field="tag")
         age = (moment - latest.measured_at).total_seconds()
         if age > tag.max_age_s:
+            if at is None:
+                _refuse_when_refused_at_ingest(equipment, tag, "tag", now)
+                _refuse_when_cut_off(
+                    equipment,
+                    connection_of(tag),
+                    "tag",
+                    f"The last value of {tag.code} is {_age_text(age)} old",
+                )
             raise errors.StaleReading(
                 f"The last value of {tag.code} is {_age_text(age)} old (at most {tag.max_age_s} s "
                 "allowed): the device, broker or gateway is not delivering.",
@@ -396,3 +529,96 @@ def refusals(limit: int = 50) -> list[DeviceRefusal]:
 
 def recent_excursions(hours: int = 24) -> list[ExcursionInfo]:
     return excursions_between(None, utcnow() - timedelta(hours=hours))
+
+
+# --- live status for the step screens (display only; pressing "read" runs the capture) ----------
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """What an operator needs to see beside a "read" button: the instrument, its latest value,
+    how it is connected, and whether a read now would be taken (else why not, in the refusal's
+    own words)."""
+
+    kind: str  # "balance" | "tag"
+    code: str  # the balance's or the tag's code
+    equipment: Equipment | None
+    tag: Tag | None
+    latest: TagValue | None
+    age_s: float | None
+    link: LinkState | None
+    calibration: CalibrationState | None
+    ready: bool
+    problem: str
+    problem_code: str
+    preview: CapturedReading | TagCapture | None = None
+    mode: str = "at_confirm"
+
+    @property
+    def unit(self) -> str:
+        return self.tag.unit if self.tag else ""
+
+
+def _status(
+    kind: str,
+    code: str,
+    equipment: Equipment | None,
+    tag: Tag | None,
+    capture: Callable[[], CapturedReading | TagCapture],
+    mode: str = "at_confirm",
+) -> LiveStatus:
+    latest = latest_value(tag) if tag is not None else None
+    age = (utcnow() - latest.measured_at).total_seconds() if latest is not None else None
+    link = link_state(equipment, connection_of(tag) if tag else code) if equipment else None
+    calibration = equipment.calibration_state(utcnow().date()) if equipment else None
+    try:
+        preview = capture()
+    except (errors.ReadingRefused, ValidationFailed, NotFound) as exc:
+        return LiveStatus(
+            kind, code, equipment, tag, latest, age, link, calibration, False, exc.message,
+            getattr(exc, "code", "refused"), None, mode,
+        )  # fmt: skip
+    return LiveStatus(
+        kind, code, equipment, tag, latest, age, link, calibration, True, "", "", preview, mode
+    )
+
+
+def balance_status(code: str) -> LiveStatus:
+    equipment = Equipment.objects.select_related("gateway").filter(code=code).first()
+    tag = None
+    if equipment is not None:
+        tag = equipment.tags.filter(is_active=True, code=f"{equipment.code}.weight").first()
+        tag = tag or equipment.tags.filter(is_active=True).order_by("code").first()
+    return _status("balance", code, equipment, tag, lambda: balance_reading_for_capture(code))
+
+
+def tag_status(
+    code: str, *, mode: CaptureMode = "at_confirm", since: datetime | None = None
+) -> LiveStatus:
+    """``mode`` min/max/mean: the figure so far over [since, now] (the step's window)."""
+    tag = Tag.objects.select_related("equipment", "equipment__gateway").filter(code=code).first()
+    equipment = tag.equipment if tag else None
+
+    def capture() -> TagCapture:
+        if tag is None:
+            raise errors.UnregisteredDevice(f"No tag {code!r} is defined.", field="tag")
+        if mode == "at_confirm" or since is None:
+            return tag_value_for_capture(tag)
+        return tag_value_for_capture(tag, mode=mode, window=(since, utcnow()))
+
+    return _status("tag", code, equipment, tag, capture, mode)
+
+
+def existing_tags(codes: Iterable[str]) -> set[str]:
+    return set(
+        Tag.objects.filter(code__in=list(codes), is_active=True).values_list("code", flat=True)
+    )
+
+
+def balances() -> list[Equipment]:
+    """Registered balances in service (the choices beside a "Read balance" button)."""
+    return list(
+        Equipment.objects.filter(
+            kind=EquipmentKind.BALANCE, status=EquipmentStatus.IN_SERVICE
+        ).order_by("code")
+    )

@@ -6,7 +6,7 @@ htmx and never waits on a device: it shows what the gateways last delivered, and
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,8 +17,6 @@ from galenic.accounts.permissions import require
 from galenic.core.errors import GalenicError
 from galenic.core.timefmt import utcnow
 from galenic.equipment import selectors
-
-SILENT_AFTER = timedelta(seconds=30)  # a gateway reports at least every few seconds
 
 
 def _forbidden(request: HttpRequest, exc: GalenicError) -> HttpResponse:
@@ -35,7 +33,7 @@ def _live_context() -> dict[str, object]:
     gateways = [
         {
             "gateway": g,
-            "silent": g.last_seen_at is None or now - g.last_seen_at > SILENT_AFTER,
+            "silent": selectors.gateway_silent(g, now),
             "connections": selectors.connections_of(g),
         }
         for g in selectors.gateways()
@@ -92,3 +90,47 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "tags": selectors.live_tags(selectors.tags_of(equipment)),
         },
     )
+
+
+def _since(value: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+@login_required
+@require_GET
+def balance_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The live panel beside a "Read balance" button (polled by the step screen)."""
+    try:
+        require(request.user, "equipment.view")
+    except GalenicError as exc:
+        return _forbidden(request, exc)
+    return render(
+        request, "equipment/_capture_status.html", {"status": selectors.balance_status(code)}
+    )
+
+
+@login_required
+@require_GET
+def tag_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The live panel beside a "Capture" button: value, broker connection, figure so far.
+
+    ``since`` only shapes this preview (the step's window as the server rendered it); the value
+    recorded is computed again by the capture service from the step's own times.
+    """
+    try:
+        require(request.user, "equipment.view")
+    except GalenicError as exc:
+        return _forbidden(request, exc)
+    mode = request.GET.get("mode", "at_confirm")
+    if mode not in selectors.MODES:
+        mode = "at_confirm"
+    status = selectors.tag_status(
+        code,
+        mode=mode,  # type: ignore[arg-type]
+        since=_since(request.GET.get("since")),
+    )
+    return render(request, "equipment/_capture_status.html", {"status": status})

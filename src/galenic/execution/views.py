@@ -5,6 +5,7 @@ every change is a call to ``execution.services``."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from galenic.accounts import permissions
 from galenic.core.errors import GalenicError, NotFound
+from galenic.equipment import selectors as instruments
 from galenic.execution import selectors, services
 from galenic.execution.models import Batch, BatchStatus, Entry, EntryKind, StepExecution, StepStatus
 from galenic.execution.schemas import yield_percent_text
@@ -302,23 +304,110 @@ def _param_row(
 ) -> dict[str, Any]:
     current = param.current
     equipment = [e.get("equipment_id") for e in step.equipment if e.get("equipment_id")]
+    recordable = can_record and current is None and param.source != "calculated"
+    binding = _binding(step, param, live=recordable) if param.source == "instrument" else None
     return {
         "batch": batch,
         "step": step,
         "param": param,
         "current": current,
+        "source": _source_of(current) if current is not None else None,
         "is_calculated": param.source == "calculated",
-        "can_record": can_record and current is None and param.source != "calculated",
+        "can_record": recordable,
         "can_correct": can_correct and current is not None and param.source != "calculated",
         "needs_comment": current is not None
         and current.severity == "action"
         and not current.comment
         and not current.comments.exists(),
-        "instrument_default": equipment[0] if equipment else "",
+        "instrument_default": binding["instrument"]
+        if binding
+        else (equipment[0] if equipment else ""),
+        "binding": binding,
         "errors": errors or {},
         "values": values or {},
         "row_id": f"param-{param.key}",
     }
+
+
+_MODES = {"at_confirm": "at_confirm", "minimum": "min", "maximum": "max", "mean": "mean"}
+_CAPTURE_LABELS = {
+    "at_confirm": "Capture live value",
+    "min": "Capture minimum over the step",
+    "max": "Capture maximum over the step",
+    "mean": "Capture mean over the step",
+}
+
+
+def _binding(
+    step: selectors.StepView, param: selectors.ParameterView, *, live: bool
+) -> dict[str, Any]:
+    """Which instrument a parameter is read from on this step, and (while it can be recorded)
+    the live panel beside its button. The MBR names a balance, or a logical tag that the step's
+    equipment carries as ``<equipment>.<tag>``."""
+    spec = param.instrument or {}
+    ids = [str(e["equipment_id"]) for e in step.equipment if e.get("equipment_id")]
+    opened = step.execution.opened_at if step.execution is not None else None
+    if spec.get("kind") == "tag":
+        logical = str(spec.get("tag") or "")
+        found = instruments.existing_tags(f"{e}.{logical}" for e in ids)
+        code = next((e for e in ids if f"{e}.{logical}" in found), ids[0] if ids else "")
+        tag = f"{code}.{logical}" if code and logical else ""
+        mode = _MODES.get(str(spec.get("capture") or "at_confirm"), "at_confirm")
+        status = None
+        if live and tag:
+            status = instruments.tag_status(tag, mode=mode, since=opened)  # type: ignore[arg-type]
+        query = f"?mode={mode}" + (
+            f"&since={opened.isoformat()}" if opened and mode != "at_confirm" else ""
+        )
+        return {
+            "kind": "tag",
+            "instrument": code,
+            "tag": tag,
+            "mode": mode,
+            "button": _CAPTURE_LABELS[mode],
+            "status": status,
+            "status_url": reverse("equipment:tag_status", args=[tag]) + query if tag else "",
+        }
+    balances = instruments.balances() if live else []
+    registered = {b.code for b in balances}
+    code = next((e for e in ids if e in registered), ids[0] if ids else "")
+    return {
+        "kind": "balance",
+        "instrument": code,
+        "tag": "",
+        "mode": "at_confirm",
+        "button": "Read balance",
+        "balances": balances,
+        "status": instruments.balance_status(code) if live and code else None,
+        "status_url": reverse("equipment:balance_status", args=[code]) if code else "",
+    }
+
+
+def _source_of(entry: Entry) -> dict[str, str]:
+    """Where a recorded value came from, for the line under it."""
+    if entry.source == "calculated":
+        return {"kind": "calculated", "text": "calculated by the system"}
+    if entry.source == "instrument":
+        reading: dict[str, Any] = {}
+        if entry.reading:
+            try:
+                reading = json.loads(entry.reading)
+            except ValueError:
+                reading = {}
+        parts = [entry.instrument_code]
+        if reading.get("model"):
+            parts.append(str(reading["model"]))
+        if entry.instrument_serial:
+            parts.append(f"SN {entry.instrument_serial}")
+        if reading.get("tag_code") and reading.get("mode"):
+            mode = str(reading["mode"])
+            parts.append(
+                f"tag {reading['tag_code']}"
+                + ("" if mode == "at_confirm" else f", {mode} of {reading.get('count')} values")
+            )
+        verb = "Read from balance" if reading.get("mode") is None else "Captured from"
+        return {"kind": "instrument", "text": f"{verb} {' · '.join(p for p in parts if p)}"}
+    return {"kind": "manual", "text": "typed by hand"}
 
 
 def _material_row(

@@ -146,6 +146,10 @@ class BalanceSimulator:
                 writer.write(mtsics.encode(reply))
                 with contextlib.suppress(OSError):
                     await writer.drain()
+        except asyncio.CancelledError:
+            # The simulator's loop is shutting down: end quietly. (Python 3.11's start_server
+            # logs a cancelled connection handler as an error in the loop's exception handler.)
+            return
         finally:
             self._writers.discard(writer)
             writer.close()
