@@ -1,0 +1,329 @@
+"""Who may call what: the expected side of the authorisation matrix (21 CFR 11.10(d)(g)).
+
+Every API operation (from the OpenAPI document) and every UI route (from the URL resolver) must
+appear here, or test_authorisation_matrix fails naming it: a new route cannot ship without
+someone deciding who may use it.
+
+``needs`` names actions of ``galenic.accounts.permissions.ACTIONS``; a principal may call the
+route when its roles allow *every* action named (signed routes also need "signatures.sign").
+``LOGGED_IN`` means any signed-in person, ``PUBLIC`` anyone at all, ``DEVICE`` only a gateway
+token. Each entry carries one concrete request (against the world of security_world.py) that
+must succeed for every allowed principal and be refused for everyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from galenic.accounts.permissions import ACTIONS
+from galenic.testing.support import PASSWORD
+
+LOGGED_IN: tuple[str, ...] = ()
+PUBLIC = ("<public>",)
+DEVICE = ("equipment.ingest",)  # held only by gateway principals
+
+# The personas of tests/conftest.py (verifier victor also holds the operator role).
+PERSONA_ROLES = {
+    "admin": {"admin"},
+    "operator": {"operator"},
+    "verifier": {"verifier", "operator"},
+    "supervisor": {"supervisor"},
+    "engineer": {"process_engineer"},
+    "reviewer": {"qa_reviewer"},
+    "approver": {"qa_approver"},
+    "inspector": {"inspector"},
+}
+PRINCIPALS = [*PERSONA_ROLES, "anonymous", "device"]
+
+SIGN = {"user_id": "{me}", "password": PASSWORD}
+
+
+@dataclass(frozen=True)
+class Rule:
+    needs: tuple[str, ...]
+    path: str = ""  # the concrete path; defaults to the route with the world's parameters
+    body: Any = None  # JSON (API) or form fields (UI); strings are formatted with the world
+    ok: int = 200
+    content_type: str = "application/json"
+    fresh_person: bool = False  # act as a new person with the principal's roles (see below)
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def allowed(self, principal: str) -> bool:
+        if self.needs == PUBLIC:
+            return True
+        if principal == "anonymous":
+            return False
+        if principal == "device":
+            return self.needs == DEVICE
+        if self.needs == DEVICE:
+            return False
+        roles = PERSONA_ROLES[principal]
+        return all(roles & ACTIONS[action] for action in self.needs)
+
+
+def R(*needs: str, **kw: Any) -> Rule:
+    return Rule(needs=tuple(needs), **kw)
+
+
+def signed(*needs: str, **kw: Any) -> Rule:
+    body = {**SIGN, **kw.pop("body", {})}
+    return Rule(needs=(*needs, "signatures.sign"), body=body, **kw)
+
+
+B = "/api/v1/batches"
+M = "/api/v1/mbrs"
+
+# (METHOD, OpenAPI path) -> Rule
+API: dict[tuple[str, str], Rule] = {
+    # --- accounts
+    ("GET", "/api/v1/accounts/me"): R(),
+    ("POST", "/api/v1/accounts/me/password"): R(
+        body={"old_password": PASSWORD, "new_password": "Another-horse-2026!"}
+    ),
+    ("GET", "/api/v1/accounts/roles"): R(),
+    ("GET", "/api/v1/accounts/users"): R("accounts.view_users"),
+    ("POST", "/api/v1/accounts/users"): R(
+        "accounts.create_user",
+        body={"username": "newbie", "full_name": "New Bie", "roles": ["operator"]},
+        ok=201,
+    ),
+    ("GET", "/api/v1/accounts/users/{username}"): R("accounts.view_users"),
+    ("PATCH", "/api/v1/accounts/users/{username}"): R(
+        "accounts.edit_user", body={"full_name": "Uma Upright", "reason": "typo"}
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/roles"): R(
+        "accounts.grant_role", body={"role": "verifier", "reason": "trained"}
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/roles/{role}/revoke"): R(
+        "accounts.revoke_role", body={"reason": "moved"}
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/deactivate"): R(
+        "accounts.deactivate_user", body={"reason": "left"}
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/reactivate"): R(
+        "accounts.reactivate_user",
+        path="/api/v1/accounts/users/dee/reactivate",
+        body={"reason": "back"},
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/unlock"): R(
+        "accounts.unlock_user",
+        path="/api/v1/accounts/users/lou/unlock",
+        body={"reason": "identity checked"},
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/reset-password"): R(
+        "accounts.reset_password", body={"reason": "forgot"}
+    ),
+    # --- audit trail
+    ("GET", "/api/v1/audit/events"): R("audit.view"),
+    ("GET", "/api/v1/audit/export.csv"): R("audit.view"),
+    ("GET", "/api/v1/audit/export.json"): R("audit.view"),
+    ("POST", "/api/v1/audit/verify"): R("audit.verify"),
+    # --- signatures
+    ("GET", "/api/v1/signatures/"): R(
+        "signatures.view",
+        path="/api/v1/signatures/?object_type=recipes.masterrecordversion&object_id={version_id}",
+    ),
+    ("GET", "/api/v1/signatures/credentials"): R(),
+    ("GET", "/api/v1/signatures/policy"): R(),
+    ("POST", "/api/v1/signatures/policy/acknowledge"): signed(
+        ok=201, fresh_person=True, note="acknowledged once per person: a new person does it"
+    ),
+    # --- equipment
+    ("POST", "/api/v1/equipment/ingest"): R(*DEVICE, body={"items": []}),
+    ("POST", "/api/v1/equipment/gateway/status"): R(*DEVICE, body={"connections": []}),
+    ("GET", "/api/v1/equipment/instruments"): R("equipment.view"),
+    ("GET", "/api/v1/equipment/instruments/{code}"): R(
+        "equipment.view", path="/api/v1/equipment/instruments/BAL-S1"
+    ),
+    ("POST", "/api/v1/equipment/instruments/{code}/capture"): R(
+        "equipment.capture", path="/api/v1/equipment/instruments/BAL-S1/capture", body={}
+    ),
+    ("POST", "/api/v1/equipment/tags/{code}/capture"): R(
+        "equipment.capture", path="/api/v1/equipment/tags/GRN-S1.temp/capture", body={}
+    ),
+    ("GET", "/api/v1/equipment/tags/{code}/values"): R(
+        "equipment.view",
+        path="/api/v1/equipment/tags/GRN-S1.temp/values?start=2020-01-01T00:00:00Z",
+    ),
+    ("GET", "/api/v1/equipment/excursions"): R(
+        "equipment.view", path="/api/v1/equipment/excursions?start=2020-01-01T00:00:00Z"
+    ),
+    ("GET", "/api/v1/equipment/gateways"): R("equipment.view"),
+    # --- master batch records
+    ("GET", f"{M}/"): R("recipes.view"),
+    ("POST", f"{M}/"): R(
+        "recipes.author",
+        path=f"{M}/?reason=new+product",
+        body="{new_mbr_yaml}",
+        content_type="application/yaml",
+        ok=201,
+    ),
+    ("GET", f"{M}/schema"): R(),
+    ("POST", f"{M}/validate"): R(body="{new_mbr_yaml}", content_type="application/yaml"),
+    ("GET", f"{M}/{{code}}"): R("recipes.view"),
+    ("GET", f"{M}/{{code}}/versions/{{number}}"): R("recipes.view", path=f"{M}/MBR-SEC/versions/1"),
+    ("GET", f"{M}/{{code}}/versions/{{number}}/problems"): R(
+        "recipes.view", path=f"{M}/MBR-SEC/versions/1/problems"
+    ),
+    ("GET", f"{M}/{{code}}/versions/{{number}}/export"): R(
+        "recipes.view", path=f"{M}/MBR-SEC/versions/1/export"
+    ),
+    ("GET", f"{M}/{{code}}/diff"): R("recipes.view", path=f"{M}/MBR-SEC/diff?from=1&to=1"),
+    ("GET", f"{M}/{{code}}/versions/{{number}}/review"): R(
+        "recipes.view", path=f"{M}/MBR-CHK/versions/1/review"
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/dry-run"): R(
+        "recipes.view", path=f"{M}/MBR-SEC/versions/1/dry-run", body={}
+    ),
+    ("PUT", f"{M}/{{code}}/versions/{{number}}/document"): R(
+        "recipes.author",
+        path=f"{M}/MBR-DRAFT/versions/1/document?reason=rewrite",
+        body="{draft_yaml}",
+        content_type="application/yaml",
+    ),
+    ("PATCH", f"{M}/{{code}}/versions/{{number}}/document"): R(
+        "recipes.author",
+        path=f"{M}/MBR-DRAFT/versions/1/document",
+        body={"reason": "title", "ops": [{"op": "set", "path": "", "values": {"title": "New"}}]},
+    ),
+    ("POST", f"{M}/{{code}}/versions"): R(
+        "recipes.author", body={"from_version": 1, "reason": "next"}, ok=201
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/submit"): signed(
+        "recipes.author", path=f"{M}/MBR-DRAFT/versions/1/submit"
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/check"): signed(
+        "recipes.check", path=f"{M}/MBR-INREV/versions/1/check"
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/approve"): signed(
+        "recipes.approve", path=f"{M}/MBR-CHK/versions/1/approve"
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/reject"): R(
+        "recipes.reject", path=f"{M}/MBR-INREV/versions/1/reject", body={"reason": "unclear"}
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/make-effective"): R(
+        "recipes.make_effective",
+        path=f"{M}/MBR-APPR/versions/1/make-effective",
+        body={"reason": "go"},
+    ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/retire"): R(
+        "recipes.retire", path=f"{M}/MBR-SEC/versions/1/retire", body={"reason": "obsolete"}
+    ),
+    # --- batch execution
+    ("GET", f"{B}/"): R("execution.view"),
+    ("POST", f"{B}/"): R(
+        "execution.create_batch", body={"mbr": "MBR-SEC", "number": "SEC-X1"}, ok=201
+    ),
+    ("GET", f"{B}/{{number}}"): R("execution.view"),
+    ("POST", f"{B}/{{number}}/release"): signed(
+        "execution.release_batch", path=f"{B}/SEC-NEW/release"
+    ),
+    ("POST", f"{B}/{{number}}/start"): R("execution.start_batch", path=f"{B}/SEC-REL/start"),
+    ("POST", f"{B}/{{number}}/hold"): R("execution.hold", body={"reason": "check"}),
+    ("POST", f"{B}/{{number}}/resume"): R(
+        "execution.resume", path=f"{B}/SEC-HOLD/resume", body={"reason": "checked"}
+    ),
+    ("POST", f"{B}/{{number}}/complete"): R(
+        "execution.complete_batch", path=f"{B}/SEC-END/complete"
+    ),
+    ("GET", f"{B}/{{number}}/steps"): R("execution.view"),
+    ("GET", f"{B}/{{number}}/steps/{{step_key}}"): R("execution.view"),
+    ("POST", f"{B}/{{number}}/steps/{{step_key}}/values"): R(
+        "execution.record", body={"key": "mass", "value": "100.0"}, ok=201
+    ),
+    ("POST", f"{B}/{{number}}/steps/{{step_key}}/values/batch"): R(
+        "execution.record", body={"values": [{"key": "mass", "value": "100.0"}]}, ok=201
+    ),
+    ("POST", f"{B}/{{number}}/steps/{{step_key}}/perform"): signed(
+        "execution.perform", path=f"{B}/SEC-PERF/steps/weigh/perform"
+    ),
+    ("POST", f"{B}/{{number}}/steps/{{step_key}}/verify"): signed(
+        "execution.verify", path=f"{B}/SEC-VER/steps/weigh/verify"
+    ),
+    ("POST", f"{B}/{{number}}/steps/{{step_key}}/approve"): signed(
+        "execution.approve", path=f"{B}/SEC-APR/steps/weigh/approve"
+    ),
+    ("GET", f"{B}/{{number}}/entries"): R("execution.view"),
+    ("POST", f"{B}/{{number}}/entries/{{entry_id}}/correct"): R(
+        "execution.correct",
+        path=f"{B}/SEC-PERF/entries/{{perf_entry_id}}/correct",
+        body={"value": "101.0", "reason": "misread"},
+        ok=201,
+    ),
+    ("GET", f"{B}/{{number}}/comments"): R("execution.view"),
+    ("POST", f"{B}/{{number}}/comments"): R(
+        "execution.comment", body={"text": "a remark", "step_key": "weigh"}, ok=201
+    ),
+    ("GET", f"{B}/{{number}}/attachments"): R("execution.view"),
+    ("POST", f"{B}/{{number}}/attachments"): R(
+        "execution.attach", body={"step_key": "weigh"}, content_type="multipart", ok=201
+    ),
+    ("GET", f"{B}/{{number}}/attachments/{{attachment_id}}"): R("execution.view"),
+    ("GET", f"{B}/{{number}}/document/{{attachment_id}}"): R(
+        "execution.view", path=f"{B}/SEC-RUN/document/label_s"
+    ),
+    ("GET", f"{B}/{{number}}/exceptions"): R("execution.view"),
+    # --- deviations
+    ("GET", "/api/v1/deviations/"): R("quality.view"),
+    ("POST", "/api/v1/deviations/"): R(
+        "quality.open", body={"title": "Spill", "description": "On the floor."}, ok=201
+    ),
+    ("GET", "/api/v1/deviations/{number}"): R(
+        "quality.view", path="/api/v1/deviations/{deviation}"
+    ),
+    ("POST", "/api/v1/deviations/{number}/classify"): R(
+        "quality.classify",
+        path="/api/v1/deviations/{deviation}/classify",
+        body={"classification": "minor", "reason": "no impact"},
+    ),
+    ("POST", "/api/v1/deviations/{number}/investigate"): R(
+        "quality.investigate",
+        path="/api/v1/deviations/{deviation}/investigate",
+        body={"investigation": "Looked into it."},
+    ),
+    ("POST", "/api/v1/deviations/{number}/close"): signed(
+        "quality.close",
+        path="/api/v1/deviations/{deviation_ready}/close",
+        body={"conclusion": "No impact."},
+    ),
+    # --- exports
+    ("GET", "/api/v1/exports/mbr-versions/{version_id}/{fmt}"): R(
+        "exports.mbr", path="/api/v1/exports/mbr-versions/{version_id}/json"
+    ),
+    ("GET", "/api/v1/exports/batches/{number}/{fmt}"): R(
+        "exports.batch", path="/api/v1/exports/batches/SEC-CLEAN/json"
+    ),
+    # --- review by exception and disposition
+    ("GET", "/api/v1/review/batches/{number}"): R(
+        "review.view", path="/api/v1/review/batches/SEC-ACK"
+    ),
+    ("POST", "/api/v1/review/batches/{number}/items/{item_id}/acknowledge"): R(
+        "review.acknowledge",
+        path="/api/v1/review/batches/SEC-ACK/items/{item_id}/acknowledge",
+        body={"comment": "acceptable"},
+    ),
+    ("POST", "/api/v1/review/batches/{number}/sign"): signed(
+        "review.sign", path="/api/v1/review/batches/SEC-CLEAN/sign"
+    ),
+    ("POST", "/api/v1/review/batches/{number}/release"): signed(
+        "review.release", path="/api/v1/review/batches/SEC-SIGNED/release"
+    ),
+    ("POST", "/api/v1/review/batches/{number}/reject"): signed(
+        "review.release",
+        path="/api/v1/review/batches/SEC-SIGNED/reject",
+        body={"reason": "out of specification"},
+    ),
+}
+
+
+def fill(value: Any, params: dict[str, Any]) -> Any:
+    """``value`` with every string formatted with the world's parameters (and ``me``)."""
+    if isinstance(value, str):
+        return value.format(**params)
+    if isinstance(value, dict):
+        return {k: fill(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, params) for v in value]
+    return value

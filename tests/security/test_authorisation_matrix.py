@@ -1,0 +1,101 @@
+"""21 CFR 11.10(d)(g): every API operation, against every role and an anonymous caller (and the
+gateway token): the principals access_table.py allows succeed, everyone else gets 401/403 with
+nothing changed and the refusal in the audit trail; nobody ever gets a 5xx.
+
+Routes come from the OpenAPI document, so a new route fails test_every_api_route_is_decided
+until someone adds it to the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from access_table import API, PRINCIPALS, fill
+from security_helpers import PERSONAS, isolated, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _openapi_operations() -> set[tuple[str, str]]:
+    from galenic.api import api
+
+    schema = api.get_openapi_schema()
+    return {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
+
+
+def test_every_api_route_is_decided():
+    routes = _openapi_operations()
+    missing = sorted(routes - set(API))
+    stale = sorted(set(API) - routes)
+    assert not missing, f"routes nobody decided on (add them to access_table.API): {missing}"
+    assert not stale, f"access_table.API names routes that no longer exist: {stale}"
+
+
+def _events_since(seq: int) -> list[Any]:
+    from galenic.audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
+
+
+def _head() -> int:
+    from galenic.audit.models import AuditEvent
+
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return last or 0
+
+
+def judge(
+    principal: str, allowed: bool, ok: int, response: Any, events: list[Any], who: str
+) -> str:
+    """'' when the answer is the intended one, else why not."""
+    status = response.status_code
+    body = "" if response.streaming else response.content[:300].decode("utf-8", "replace")
+    if status >= 500:
+        return f"{principal}: {status} (server error) {body}"
+    if allowed:
+        if status != ok:
+            return f"{principal}: expected {ok}, got {status} {body}"
+        return ""
+    if principal == "anonymous" and status != 401:
+        return f"anonymous: expected 401, got {status} {body}"
+    if status not in (401, 403):
+        return f"{principal}: expected 401/403, got {status} {body}"
+    changed = [e.action for e in events if e.category != "security"]
+    if changed:
+        return f"{principal}: refused ({status}) but the trail shows changes: {changed}"
+    if (
+        status == 403
+        and who
+        and not any(
+            e.action == "security.access_denied" and e.actor_username == who for e in events
+        )
+    ):
+        return f"{principal}: refused without a security event in the audit trail"
+    return ""
+
+
+@pytest.mark.parametrize("route", sorted(API), ids=lambda r: f"{r[0]} {r[1]}")
+def test_api_route_answers_only_the_intended_principals(world, caller, route):
+    from galenic.accounts.models import User
+
+    method, template = route
+    rule = API[route]
+    failures = []
+    for principal in PRINCIPALS:
+        allowed = rule.allowed(principal)
+        with isolated():
+            user = None
+            if rule.fresh_person and principal in PERSONAS:
+                user = make_user(f"new{principal}", PERSONAS[principal][1])
+            who = caller(principal, user)
+            params = {**world.params, "me": who.username}
+            path = fill(rule.path or template, params)
+            head = _head()
+            response = who.call(method, path, fill(rule.body, params), rule.content_type)
+            why = judge(principal, allowed, rule.ok, response, _events_since(head), who.username)
+            if user is None and who.username:
+                assert User.objects.filter(username=who.username).exists()
+        if why:
+            failures.append(why)
+    assert not failures, f"{method} {template}:\n  " + "\n  ".join(failures)
