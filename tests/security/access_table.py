@@ -44,7 +44,7 @@ class Rule:
     needs: tuple[str, ...]
     path: str = ""  # the concrete path; defaults to the route with the world's parameters
     body: Any = None  # JSON (API) or form fields (UI); strings are formatted with the world
-    ok: int = 200
+    ok: int | tuple[int, ...] = 200
     content_type: str = "application/json"
     fresh_person: bool = False  # act as a new person with the principal's roles (see below)
     note: str = ""
@@ -327,3 +327,290 @@ def fill(value: Any, params: dict[str, Any]) -> Any:
     if isinstance(value, list):
         return [fill(v, params) for v in value]
     return value
+
+
+# --- the UI: (METHOD, URL name, variant) -> Rule --------------------------------------------
+# Paths are given in full; form posts succeed with 200/204/302 and, where they change something,
+# an audit event by the person. Anonymous callers are sent to the login page.
+MB = "/mbrs"
+BT = "/batches"
+RV = "/review"
+ACC = "/accounts/users"
+
+
+def form(*needs: str, **kw: Any) -> Rule:
+    return Rule(needs=tuple(needs), content_type="form", **kw)
+
+
+def signed_form(*needs: str, **kw: Any) -> Rule:
+    body = {**SIGN, **kw.pop("body", {})}
+    return Rule(needs=(*needs, "signatures.sign"), body=body, content_type="form", **kw)
+
+
+READS = {"writes": False}  # a POST that changes nothing (previews, dry runs, checks)
+
+UI: dict[tuple[str, str, str], Rule] = {
+    # --- accounts
+    ("GET", "accounts:login", ""): R(
+        *PUBLIC, path="/accounts/login/", ok=(200, 302), note="signed-in people are sent home"
+    ),
+    ("POST", "accounts:login", ""): form(
+        *PUBLIC,
+        path="/accounts/login/",
+        body={"username": "uma", "password": PASSWORD},
+        ok=302,
+        extra=READS,
+        note="anyone may log in (here: as uma)",
+    ),
+    ("POST", "accounts:logout", ""): form(*PUBLIC, path="/accounts/logout/", ok=302, extra=READS),
+    ("GET", "accounts:password_change", ""): R(path="/accounts/password/"),
+    ("POST", "accounts:password_change", ""): form(
+        path="/accounts/password/",
+        body={
+            "old_password": PASSWORD,
+            "new_password": "Another-horse-2026!",
+            "new_password_again": "Another-horse-2026!",
+        },
+        ok=302,
+    ),
+    ("GET", "accounts:me", ""): R(path="/accounts/me/"),
+    ("GET", "accounts:user_list", ""): R("accounts.view_users", path=f"{ACC}/"),
+    ("GET", "accounts:user_create", ""): R("accounts.create_user", path="/accounts/create-user/"),
+    ("POST", "accounts:user_create", ""): form(
+        "accounts.create_user",
+        path="/accounts/create-user/",
+        body={
+            "username": "newbie",
+            "full_name": "New Bie",
+            "roles": ["operator"],
+            "reason": "hired",
+        },
+    ),
+    ("GET", "accounts:user_detail", ""): R("accounts.view_users", path=f"{ACC}/uma/"),
+    ("POST", "accounts:user_edit", ""): form(
+        "accounts.edit_user",
+        path=f"{ACC}/uma/edit/",
+        body={"full_name": "Uma U", "reason": "typo"},
+        ok=302,
+    ),
+    ("POST", "accounts:role_grant", ""): form(
+        "accounts.grant_role",
+        path=f"{ACC}/uma/roles/",
+        body={"role": "verifier", "reason": "x"},
+        ok=302,
+    ),
+    ("POST", "accounts:role_revoke", ""): form(
+        "accounts.revoke_role",
+        path=f"{ACC}/uma/roles/supervisor/revoke/",
+        body={"reason": "x"},
+        ok=302,
+    ),
+    ("POST", "accounts:user_deactivate", ""): form(
+        "accounts.deactivate_user", path=f"{ACC}/uma/deactivate/", body={"reason": "left"}, ok=302
+    ),
+    ("POST", "accounts:user_reactivate", ""): form(
+        "accounts.reactivate_user", path=f"{ACC}/dee/reactivate/", body={"reason": "back"}, ok=302
+    ),
+    ("POST", "accounts:user_unlock", ""): form(
+        "accounts.unlock_user", path=f"{ACC}/lou/unlock/", body={"reason": "checked"}, ok=302
+    ),
+    ("POST", "accounts:user_reset", ""): form(
+        "accounts.reset_password", path=f"{ACC}/uma/reset-password/", body={"reason": "forgot"}
+    ),
+    # --- audit trail
+    ("GET", "audit:trail", ""): R("audit.view", path="/audit/"),
+    ("POST", "audit:verify", ""): form("audit.verify", path="/audit/verify/", extra=READS),
+    # --- signatures
+    ("GET", "signatures:policy", ""): R(path="/signatures/policy/"),
+    ("POST", "signatures:policy_acknowledge", ""): signed_form(
+        path="/signatures/policy/acknowledge/", ok=302, fresh_person=True
+    ),
+    ("GET", "signatures:object_signatures", ""): R(
+        "signatures.view",
+        path="/signatures/list/?object_type=recipes.masterrecordversion&object_id={version_id}",
+    ),
+    # --- equipment
+    ("GET", "equipment:list", ""): R("equipment.view", path="/equipment/"),
+    ("GET", "equipment:live", ""): R("equipment.view", path="/equipment/live/"),
+    ("GET", "equipment:detail", ""): R("equipment.view", path="/equipment/BAL-S1/"),
+    # --- master batch records
+    ("GET", "recipes:list", ""): R("recipes.view", path=f"{MB}/"),
+    ("GET", "recipes:new", ""): R("recipes.author", path=f"{MB}/new/"),
+    ("POST", "recipes:new", ""): form(
+        "recipes.author",
+        path=f"{MB}/new/",
+        body={"code": "MBR-UI", "title": "From the UI", "reason": "new product"},
+        ok=302,
+    ),
+    ("GET", "recipes:attachment", ""): R("recipes.view", path=f"{MB}/attachments/{{sha256}}/"),
+    ("GET", "recipes:detail", ""): R("recipes.view", path=f"{MB}/MBR-SEC/"),
+    ("GET", "recipes:diff", ""): R("recipes.view", path=f"{MB}/MBR-SEC/diff/?from=1&to=1"),
+    ("GET", "recipes:version", ""): R("recipes.view", path=f"{MB}/MBR-SEC/v1/"),
+    ("GET", "recipes:export", ""): R("recipes.view", path=f"{MB}/MBR-SEC/v1/export.yaml"),
+    ("GET", "recipes:dry_run", ""): R("recipes.view", path=f"{MB}/MBR-SEC/v1/dry-run/"),
+    ("POST", "recipes:dry_run", ""): form(
+        "recipes.view", path=f"{MB}/MBR-SEC/v1/dry-run/", body={"values": ""}, extra=READS
+    ),
+    ("POST", "recipes:sign", "submit"): signed_form(
+        "recipes.author", path=f"{MB}/MBR-DRAFT/v1/sign/submit/", ok=302
+    ),
+    ("POST", "recipes:sign", "check"): signed_form(
+        "recipes.check", path=f"{MB}/MBR-INREV/v1/sign/check/", ok=302
+    ),
+    ("POST", "recipes:sign", "approve"): signed_form(
+        "recipes.approve", path=f"{MB}/MBR-CHK/v1/sign/approve/", ok=302
+    ),
+    ("POST", "recipes:action", "reject"): form(
+        "recipes.reject", path=f"{MB}/MBR-INREV/v1/do/reject/", body={"reason": "unclear"}, ok=302
+    ),
+    ("POST", "recipes:action", "make-effective"): form(
+        "recipes.make_effective",
+        path=f"{MB}/MBR-APPR/v1/do/make-effective/",
+        body={"reason": "go"},
+        ok=302,
+    ),
+    ("POST", "recipes:action", "retire"): form(
+        "recipes.retire", path=f"{MB}/MBR-SEC/v1/do/retire/", body={"reason": "old"}, ok=302
+    ),
+    ("POST", "recipes:new_version", ""): form(
+        "recipes.author", path=f"{MB}/MBR-SEC/v1/new-version/", body={"reason": "next"}, ok=302
+    ),
+    ("GET", "recipes:builder", ""): R("recipes.author", path=f"{MB}/MBR-DRAFT/v1/builder/"),
+    ("POST", "recipes:builder_op", ""): form(
+        "recipes.author",
+        path=f"{MB}/MBR-DRAFT/v1/builder/op/",
+        body={
+            "kind": "header",
+            "action": "set",
+            "path": "",
+            "title": "Renamed",
+            "code": "MBR-DRAFT",
+        },
+        ok=302,
+    ),
+    ("GET", "recipes:builder_item", ""): R(
+        "recipes.author",
+        path=f"{MB}/MBR-DRAFT/v1/builder/item/?path=unit_procedures[0].operations[0].steps[0]",
+    ),
+    ("POST", "recipes:builder_preview", ""): form(
+        "recipes.author",
+        path=f"{MB}/MBR-DRAFT/v1/builder/preview/",
+        body={"kind": "header", "path": "", "title": "Renamed"},
+        extra=READS,
+    ),
+    ("POST", "recipes:builder_attach", ""): Rule(
+        needs=("recipes.author",),
+        path=f"{MB}/MBR-DRAFT/v1/builder/attach/",
+        body={"attachment_id": "photo"},
+        content_type="multipart",
+        ok=302,
+        extra={"file": ("photo.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
+    ),
+    ("GET", "recipes:builder_yaml", ""): R(
+        "recipes.author", path=f"{MB}/MBR-DRAFT/v1/builder/yaml/"
+    ),
+    ("POST", "recipes:builder_yaml", ""): form(
+        "recipes.author",
+        path=f"{MB}/MBR-DRAFT/v1/builder/yaml/",
+        body={"text": "{draft_yaml}"},
+        ok=302,
+    ),
+    # --- batch execution
+    ("GET", "execution:list", ""): R("execution.view", path=f"{BT}/"),
+    ("GET", "execution:new", ""): R("execution.create_batch", path=f"{BT}/new/"),
+    ("POST", "execution:new", ""): form(
+        "execution.create_batch",
+        path=f"{BT}/new/",
+        body={"mbr": "MBR-SEC", "number": "SEC-X2"},
+        ok=302,
+    ),
+    ("GET", "execution:batch", ""): R("execution.view", path=f"{BT}/SEC-RUN/"),
+    ("POST", "execution:release", ""): signed_form(
+        "execution.release_batch", path=f"{BT}/SEC-NEW/release/", ok=302
+    ),
+    ("POST", "execution:start", ""): form(
+        "execution.start_batch", path=f"{BT}/SEC-REL/start/", ok=302
+    ),
+    ("POST", "execution:hold", ""): form(
+        "execution.hold", path=f"{BT}/SEC-RUN/hold/", body={"reason": "check"}, ok=302
+    ),
+    ("POST", "execution:resume", ""): form(
+        "execution.resume", path=f"{BT}/SEC-HOLD/resume/", body={"reason": "checked"}, ok=302
+    ),
+    ("POST", "execution:complete", ""): form(
+        "execution.complete_batch", path=f"{BT}/SEC-END/complete/", ok=302
+    ),
+    ("GET", "execution:document_file", ""): R(
+        "execution.view", path=f"{BT}/SEC-RUN/document/label_s"
+    ),
+    ("POST", "execution:correct", ""): form(
+        "execution.correct",
+        path=f"{BT}/SEC-PERF/entries/{{perf_entry_id}}/correct/",
+        body={"value": "101.0", "reason": "misread"},
+    ),
+    ("GET", "execution:step", ""): R("execution.view", path=f"{BT}/SEC-RUN/steps/weigh/"),
+    ("POST", "execution:record", ""): form(
+        "execution.record",
+        path=f"{BT}/SEC-RUN/steps/weigh/record/",
+        body={"key": "mass", "value": "100.0"},
+    ),
+    ("POST", "execution:comment", ""): form(
+        "execution.comment",
+        path=f"{BT}/SEC-RUN/steps/weigh/comment/",
+        body={"text": "a remark"},
+        ok=302,
+    ),
+    ("POST", "execution:attach", ""): Rule(
+        needs=("execution.attach",),
+        path=f"{BT}/SEC-RUN/steps/weigh/attach/",
+        body={"description": "photo"},
+        content_type="multipart",
+        ok=302,
+    ),
+    ("POST", "execution:perform", ""): signed_form(
+        "execution.perform", path=f"{BT}/SEC-PERF/steps/weigh/perform/", ok=302
+    ),
+    ("POST", "execution:verify", ""): signed_form(
+        "execution.verify", path=f"{BT}/SEC-VER/steps/weigh/verify/", ok=302
+    ),
+    ("POST", "execution:approve", ""): signed_form(
+        "execution.approve", path=f"{BT}/SEC-APR/steps/weigh/approve/", ok=302
+    ),
+    # --- exports
+    ("GET", "exports:mbr_pdf", ""): R("exports.mbr", path="/exports/mbr-versions/{version_id}.pdf"),
+    ("GET", "exports:mbr_yaml", ""): R(
+        "exports.mbr", path="/exports/mbr-versions/{version_id}.yaml"
+    ),
+    ("GET", "exports:mbr_json", ""): R(
+        "exports.mbr", path="/exports/mbr-versions/{version_id}.json"
+    ),
+    ("GET", "exports:mbr_record", ""): R(
+        "exports.mbr", path="/exports/mbr-versions/{version_id}.record.json"
+    ),
+    ("GET", "exports:batch_pdf", ""): R("exports.batch", path="/exports/batches/SEC-CLEAN.pdf"),
+    ("GET", "exports:batch_json", ""): R("exports.batch", path="/exports/batches/SEC-CLEAN.json"),
+    ("GET", "exports:batch_csv", ""): R("exports.batch", path="/exports/batches/SEC-CLEAN.csv"),
+    # --- review by exception and disposition
+    ("GET", "review:list", ""): R("review.view", path=f"{RV}/"),
+    ("GET", "review:detail", ""): R("review.view", path=f"{RV}/SEC-ACK/"),
+    ("GET", "review:record", ""): R("review.view", path=f"{RV}/SEC-ACK/record/"),
+    ("POST", "review:acknowledge", ""): form(
+        "review.acknowledge",
+        path=f"{RV}/SEC-ACK/items/{{item_id}}/acknowledge/",
+        body={"comment": "acceptable"},
+        ok=302,
+    ),
+    ("GET", "review:item_audit", ""): R(
+        "review.view", path=f"{RV}/SEC-ACK/items/{{item_id}}/audit/"
+    ),
+    ("POST", "review:sign", ""): signed_form("review.sign", path=f"{RV}/SEC-CLEAN/sign/", ok=302),
+    ("POST", "review:release", ""): signed_form(
+        "review.release", path=f"{RV}/SEC-SIGNED/release/", ok=302
+    ),
+    ("POST", "review:reject", ""): signed_form(
+        "review.release", path=f"{RV}/SEC-SIGNED/reject/", body={"reason": "out of spec"}, ok=302
+    ),
+    # --- home and health
+    ("GET", "core:home", ""): R(path="/"),
+    ("GET", "core:health", ""): R(*PUBLIC, path="/healthz"),
+}

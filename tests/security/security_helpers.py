@@ -74,7 +74,12 @@ class Caller:
             self.username = PERSONAS[principal][0]
 
     def call(
-        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
+        file: tuple[str, bytes, str] = ("note.txt", b"hello", "text/plain"),
     ) -> Any:
         method = method.lower()
         fn = getattr(self.client, method)
@@ -83,7 +88,7 @@ class Caller:
         if content_type == "multipart":
             from django.core.files.uploadedfile import SimpleUploadedFile
 
-            data = {**(body or {}), "file": SimpleUploadedFile("note.txt", b"hello", "text/plain")}
+            data = {**(body or {}), "file": SimpleUploadedFile(*file)}
             return fn(path, data, headers=self.headers)
         if content_type == "form":
             return fn(path, body or {}, headers=self.headers)

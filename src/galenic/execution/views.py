@@ -674,7 +674,9 @@ def attach(request: HttpRequest, number: str, key: str) -> HttpResponse:
     return _redirect(request, _step_url(number, key))
 
 
-def _signed(request: HttpRequest, number: str, key: str, service: Any) -> HttpResponse:
+def _signed(request: HttpRequest, number: str, key: str, service: Any, action: str) -> HttpResponse:
+    # Whoever may not sign this at all is refused as such (403), not told "nothing to sign".
+    permissions.require(request.user, action)
     batch = selectors.get_batch(number)
     iteration = _iteration(request)
     ex = selectors.step_execution(batch, key, iteration)
@@ -704,19 +706,19 @@ def _signed(request: HttpRequest, number: str, key: str, service: Any) -> HttpRe
 @require_POST
 @login_required_htmx
 def perform(request: HttpRequest, number: str, key: str) -> HttpResponse:
-    return _signed(request, number, key, services.perform_step)
+    return _signed(request, number, key, services.perform_step, "execution.perform")
 
 
 @require_POST
 @login_required_htmx
 def verify(request: HttpRequest, number: str, key: str) -> HttpResponse:
-    return _signed(request, number, key, services.verify_step)
+    return _signed(request, number, key, services.verify_step, "execution.verify")
 
 
 @require_POST
 @login_required_htmx
 def approve(request: HttpRequest, number: str, key: str) -> HttpResponse:
-    return _signed(request, number, key, services.approve_step)
+    return _signed(request, number, key, services.approve_step, "execution.approve")
 
 
 @require_GET

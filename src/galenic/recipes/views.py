@@ -15,7 +15,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from galenic.accounts import permissions
-from galenic.core.errors import GalenicError, NotFound, ValidationFailed
+from galenic.core.errors import (
+    GalenicError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from galenic.recipes import builder, editing, selectors, services
 from galenic.recipes.api import export_response, run_dry_run
 from galenic.recipes.document import (
@@ -345,6 +351,8 @@ def reason_action(request: HttpRequest, code: str, number: int, action: str) -> 
             reason=request.POST.get("reason", ""),
             expected_row_version=_int(request.POST.get("row_version")),
         )
+    except (PermissionDenied, NotAuthenticated):
+        raise  # a refusal of the person is a 403 page, never a quiet redirect
     except GalenicError as exc:
         messages.error(request, exc.message)
     else:
@@ -360,6 +368,8 @@ def new_version(request: HttpRequest, code: str, number: int) -> HttpResponse:
         version = services.new_version(
             actor=request.user, version=source, reason=request.POST.get("reason", "")
         )
+    except (PermissionDenied, NotAuthenticated):
+        raise
     except GalenicError as exc:
         messages.error(request, exc.message)
         return redirect(_version_url(source))
@@ -607,6 +617,8 @@ def builder_attach(request: HttpRequest, code: str, number: int) -> HttpResponse
             expected_row_version=_int(request.POST.get("row_version")),
             reason=request.POST.get("reason") or None,
         )
+    except (PermissionDenied, NotAuthenticated):
+        raise
     except GalenicError as exc:
         messages.error(request, exc.message)
     else:

@@ -152,14 +152,17 @@ def item_audit(request: HttpRequest, number: str, item_id: int) -> HttpResponse:
 
 
 def _signed(request: HttpRequest, number: str, key: str, perform: Any) -> HttpResponse:
+    permissions.require(request.user, "review.sign" if key == "sign" else "review.release")
     context = _context(request, number)
     form = context["forms"][key]
     if form is None:
-        # Not offered: say why (the blockers), as the service would.
+        # Not offered: say why (the blockers), as the service would: 403 when it is about the
+        # person (e.g. the reviewer releasing), 409 when about the record.
         found = context["review_blockers"] if key == "sign" else context["disposition_blockers"]
-        from galenic.core.errors import Conflict, FieldError
+        from galenic.core.errors import Conflict, FieldError, PermissionDenied
 
-        raise Conflict(
+        error = PermissionDenied if any(f in services.PERSONAL for f, _ in found) else Conflict
+        raise error(
             " ".join(m for _, m in found) or "You cannot do this now.",
             errors=[FieldError(f, m) for f, m in found],
         )
