@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "galenic.core.middleware.RequestSizeLimitMiddleware",  # 413 before reading a huge body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "galenic.core.middleware.SecurityHeadersMiddleware",
     "galenic.core.middleware.RequestContextMiddleware",
@@ -170,6 +171,14 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Request size (refused with 413 and a clear message, before the body is read) ----------
+# A whole request (a file upload with its form); above the 10 MiB attachment limit.
+MAX_REQUEST_BYTES = env_int("GALENIC_MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
+# A body that is not a file (JSON, YAML documents, form fields), held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("GALENIC_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
 
 # --- Time -------------------------------------------------------------------
 USE_TZ = True

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("galenic.core.urls")),
 ]
 
+handler400 = "galenic.core.handlers.bad_request"
 handler403 = "galenic.core.handlers.forbidden"
 handler404 = "galenic.core.handlers.not_found"
 handler500 = "galenic.core.handlers.server_error"

@@ -16,6 +16,23 @@ def _page(request: HttpRequest, status: int, title: str, text: str) -> HttpRespo
     return HttpResponse(body, status=status)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig
+
+    from galenic.core.middleware import too_large
+
+    if isinstance(exception, RequestDataTooBig):
+        return too_large(request, None, int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            {"code": "invalid", "message": "The request is not valid.", "errors": []}, status=400
+        )
+    return _page(request, 400, "Bad request", "The request could not be understood.")
+
+
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _page(
         request, 403, "Not allowed", str(exception) or "Your roles do not allow this action."

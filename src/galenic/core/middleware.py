@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from galenic.core.context import action_context, new_request_id
@@ -71,3 +72,43 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+def too_large(request: HttpRequest, size: int | None, limit: int) -> HttpResponse:
+    """413 with the usual error shape (API) or page (UI), saying how much is accepted."""
+    given = f"The request is {size} bytes" if size is not None else "The request is too large"
+    message = f"{given}; at most {limit} bytes are accepted."
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "code": "too_large",
+                "message": message,
+                "errors": [{"field": "body", "message": message}],
+            },
+            status=413,
+        )
+    try:
+        body = render_to_string(
+            "galenic/error.html", {"title": "Too large", "text": message}, request=request
+        )
+    except Exception:  # the error page must never fail
+        body = f"<h1>Too large</h1><p>{message}</p>"
+    return HttpResponse(body, status=413)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared size exceeds MAX_REQUEST_BYTES before reading its body,
+    so an oversized upload never fills memory or the temporary directory."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(settings.MAX_REQUEST_BYTES)
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0
+        if size > limit:
+            return too_large(request, size, limit)
+        return self.get_response(request)
