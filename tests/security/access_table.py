@@ -188,6 +188,15 @@ API: dict[tuple[str, str], Rule] = {
         path=f"{M}/MBR-DRAFT/versions/1/document",
         body={"reason": "title", "ops": [{"op": "set", "path": "", "values": {"title": "New"}}]},
     ),
+    ("POST", f"{M}/{{code}}/versions/{{number}}/attachments"): Rule(
+        needs=("recipes.author",),
+        path=f"{M}/MBR-DRAFT/versions/1/attachments",
+        body={"attachment_id": "photo"},
+        content_type="multipart",
+        extra={"file": ("photo.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
+        ok=201,
+    ),
+    ("GET", f"{M}/attachments/{{sha256}}"): R("recipes.view"),
     ("POST", f"{M}/{{code}}/versions"): R(
         "recipes.author", body={"from_version": 1, "reason": "next"}, ok=201
     ),

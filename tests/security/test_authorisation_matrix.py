@@ -91,7 +91,8 @@ def test_api_route_answers_only_the_intended_principals(world, caller, route):
             params = {**world.params, "me": who.username}
             path = fill(rule.path or template, params)
             head = _head()
-            response = who.call(method, path, fill(rule.body, params), rule.content_type)
+            file = rule.extra.get("file", ("note.txt", b"hello", "text/plain"))
+            response = who.call(method, path, fill(rule.body, params), rule.content_type, file)
             why = judge(principal, allowed, rule.ok, response, _events_since(head), who.username)
             if user is None and who.username:
                 assert User.objects.filter(username=who.username).exists()
