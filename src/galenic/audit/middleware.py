@@ -45,11 +45,12 @@ class RefusalAuditMiddleware:
         user: Any = getattr(request, "user", None)
         who = user.username if user is not None and user.is_authenticated else "anonymous"
         match = getattr(request, "resolver_match", None)
-        detail = {
+        view = match.view_name if match else ""
+        detail: dict[str, Any] = {
             "method": request.method,
             "path": request.path[:300],
             "status": response.status_code,
-            "view": match.view_name if match else "",
+            "view": view,
             "message": _message(response),
         }
         security_log.warning(
@@ -69,7 +70,7 @@ class RefusalAuditMiddleware:
                 actor=user,
                 action="security.access_denied",
                 object_type="http.request",
-                object_id=detail["view"][:64] or request.path[:64],
+                object_id=view[:64] or request.path[:64],
                 object_repr=f"{request.method} {request.path}"[:300],
                 new=detail,
                 category="security",

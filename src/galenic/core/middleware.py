@@ -87,6 +87,7 @@ def too_large(request: HttpRequest, size: int | None, limit: int) -> HttpRespons
             },
             status=413,
         )
+    body: str
     try:
         body = render_to_string(
             "galenic/error.html", {"title": "Too large", "text": message}, request=request
