@@ -442,6 +442,12 @@ UI: dict[tuple[str, str, str], Rule] = {
     ("GET", "equipment:list", ""): R("equipment.view", path="/equipment/"),
     ("GET", "equipment:live", ""): R("equipment.view", path="/equipment/live/"),
     ("GET", "equipment:detail", ""): R("equipment.view", path="/equipment/BAL-S1/"),
+    ("GET", "equipment:balance_status", ""): R(
+        "equipment.view", path="/equipment/status/balance/BAL-S1/"
+    ),
+    ("GET", "equipment:tag_status", ""): R(
+        "equipment.view", path="/equipment/status/tag/GRN-S1.temp/?since=2020-01-01T00:00:00Z"
+    ),
     # --- master batch records
     ("GET", "recipes:list", ""): R("recipes.view", path=f"{MB}/"),
     ("GET", "recipes:new", ""): R("recipes.author", path=f"{MB}/new/"),
