@@ -284,3 +284,38 @@ def run_batch(floor: Floor, values: Any = None, max_rounds: int = 500) -> list[s
         if ex.approval_required and ex.approved_at is None:
             floor.approve(ex.step_key, iteration=ex.iteration)
     raise AssertionError("the batch did not finish")
+
+
+def tiny_with_process_values(equipment: str, tag: str) -> str:
+    """tiny.yaml with its line clearance done beside ``equipment``, whose logical tag ``tag`` is
+    captured live at confirmation (``product_temp``) and as the mean over the step
+    (``product_temp_mean``)."""
+    text = (DATA / "tiny.yaml").read_text()
+    text = text.replace(
+        "            instructions: Check the room is **clear** of previous materials.\n",
+        "            instructions: Check the room is **clear** of previous materials.\n"
+        "            equipment:\n"
+        f"              - equipment_id: {equipment}\n",
+        1,
+    )
+    return text.replace(
+        "                expected: true\n",
+        "                expected: true\n"
+        "              - key: product_temp\n"
+        "                name: Product temperature\n"
+        "                unit: °C\n"
+        "                target: 25\n"
+        "                alert_high: 28\n"
+        "                action_high: 32\n"
+        "                precision: 1\n"
+        "                source: instrument\n"
+        f"                instrument: {{kind: tag, tag: {tag}}}\n"
+        "              - key: product_temp_mean\n"
+        "                name: Product temperature (mean over the step)\n"
+        "                unit: °C\n"
+        "                action_high: 32\n"
+        "                precision: 1\n"
+        "                source: instrument\n"
+        f"                instrument: {{kind: tag, tag: {tag}, capture: mean}}\n",
+        1,
+    )

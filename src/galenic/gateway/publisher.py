@@ -24,7 +24,7 @@ from typing import Any
 import aiomqtt
 
 from galenic.gateway.readings import iso, utcnow
-from galenic.gateway.runner import Backoff
+from galenic.gateway.runner import Backoff, read_disconnect_reason
 
 log = logging.getLogger("galenic.gateway.publisher")
 rng = random.Random()  # noqa: S311 - simulated process noise
@@ -115,8 +115,9 @@ async def publish(
     backoff = Backoff(0.5, 10.0)
     rounds = 0
     while count is None or rounds < count:
+        client = aiomqtt.Client(host, port, identifier=client_id, timeout=10)
         try:
-            async with aiomqtt.Client(host, port, identifier=client_id, timeout=10) as client:
+            async with client:
                 log.info("publishing simulated process values to mqtt://%s:%d", host, port)
                 backoff.reset()
                 while count is None or rounds < count:
@@ -127,6 +128,7 @@ async def publish(
                     rounds += 1
                     await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
         except aiomqtt.MqttError as exc:
+            read_disconnect_reason(client)
             log.warning(
                 "publisher: broker mqtt://%s:%d unavailable (%s); retrying", host, port, exc
             )

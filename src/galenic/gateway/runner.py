@@ -170,6 +170,15 @@ def tls_context(cfg: MqttConfig) -> ssl.SSLContext | None:
     return context
 
 
+def read_disconnect_reason(client: aiomqtt.Client) -> None:
+    """aiomqtt keeps why the broker went away in a future that only its message iterator reads;
+    after a publish or subscribe failed, read it, or asyncio logs "Future exception was never
+    retrieved" for every broker outage."""
+    disconnected = client._disconnected
+    if disconnected.done() and not disconnected.cancelled():
+        disconnected.exception()
+
+
 class MqttConnector:
     """Subscribes to the tag map's topics and writes each message's readings to the outbox.
 
@@ -266,8 +275,9 @@ class MqttConnector:
         backoff = Backoff(self.cfg.reconnect_min, self.cfg.reconnect_max)
         while True:
             self.states.set(self.name, "mqtt", "connecting", self.address)
+            client = self._client()
             try:
-                async with self._client() as client:
+                async with client:
                     for topic in self.tagmap.subscriptions():
                         await client.subscribe(topic, qos=self.cfg.qos)
                     self.states.set(self.name, "mqtt", "connected", self.address)
@@ -275,6 +285,7 @@ class MqttConnector:
                     backoff.reset()
                     await self._consume(client)
             except aiomqtt.MqttError as exc:
+                read_disconnect_reason(client)
                 self.connected.clear()
                 self.states.set(
                     self.name, "mqtt", "disconnected", f"{self.address}: {exc}; reconnecting"

@@ -25,3 +25,12 @@ def band(low: Decimal | None, high: Decimal | None) -> str:
     if high is None:
         return f"≥ {number(low)}"
     return f"{number(low)}-{number(high)}"
+
+
+_UNIT_SIGNS = {"degC": "°C", "degF": "°F", "percent": "%"}
+
+
+@register.filter
+def unit_sign(unit: str | None) -> str:
+    """A tag's unit as people write it (``degC`` is stored, ``°C`` is shown)."""
+    return _UNIT_SIGNS.get(unit or "", unit or "")
