@@ -280,7 +280,7 @@ def attachment(request: HttpRequest, sha256: str) -> HttpResponse:
     disposition = "inline" if stored.media_type.startswith("image/") else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{stored.filename}"'
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     return response
 
 
