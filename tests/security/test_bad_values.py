@@ -233,3 +233,25 @@ def test_a_confusable_id_never_logs_in_or_signs_as_the_real_person(caller, usern
     )
     assert signed.status_code in (400, 403), signed.content
     assert signed.json()["errors"][0]["field"] == "user_id"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": ' + "[" * 5000 + "]" * 5000 + "}",
+        "a: " + "[" * 5000 + "]" * 5000,
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n"
+            for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ],
+    ids=["deep json", "deep yaml", "billion laughs"],
+)
+def test_hostile_mbr_documents_are_refused_not_crashed(caller, text):
+    petra = caller("engineer")
+    imported = petra.call("POST", "/api/v1/mbrs/?reason=x", text, content_type="application/yaml")
+    assert imported.status_code == 400, imported.content[:300]
+    checked = petra.call("POST", "/api/v1/mbrs/validate", text, content_type="application/yaml")
+    assert checked.status_code == 200
+    assert checked.json()["valid"] is False

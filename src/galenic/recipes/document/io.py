@@ -107,7 +107,9 @@ def read_yaml(text: str) -> Any:
     """Plain data from YAML text (Decimals for numbers), or ``DocumentFormatError``."""
     _check_size(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        return _checked(yaml.load(text, Loader=_Loader))  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise DocumentFormatError([_TOO_DEEP]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -115,9 +117,49 @@ def read_yaml(text: str) -> Any:
         raise DocumentFormatError([Problem("", "structure", f"YAML {where}{problem}")]) from None
 
 
+MAX_NESTING = 64  # far deeper than any record; deeper input would exhaust Python's stack
+MAX_NODES = 200_000  # values, counting each YAML alias as the copy it stands for
+_TOO_DEEP = Problem("", "structure", f"nested more than {MAX_NESTING} levels deep")
+_TOO_BIG = Problem("", "structure", f"more than {MAX_NODES} values (YAML aliases count as copies)")
+
+
+def _checked(data: Any) -> Any:
+    """``data`` if it nests at most MAX_NESTING levels, holds at most MAX_NODES values and all
+    its text is valid Unicode (found by fuzzing: deep nesting and lone surrogates crashed,
+    aliases expanding exponentially hung, instead of being refused)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:  # "billion laughs": a few aliases that expand exponentially
+            raise DocumentFormatError([_TOO_BIG])
+        if depth > MAX_NESTING:
+            raise DocumentFormatError([_TOO_DEEP])
+        if isinstance(node, str):
+            _check_unicode(node)
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, list | tuple):
+            stack.extend((item, depth + 1) for item in node)
+    return data
+
+
+def _check_unicode(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DocumentFormatError(
+            [Problem("", "structure", "the text contains characters that are not valid Unicode")]
+        ) from None
+
+
 def _check_size(text: str) -> None:
     if not isinstance(text, str):
         raise DocumentFormatError([Problem("", "structure", "expected text")])
+    _check_unicode(text)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise DocumentFormatError(
             [Problem("", "structure", f"document larger than {MAX_DOCUMENT_BYTES} bytes")]
@@ -145,13 +187,17 @@ def read_json(text: str) -> Any:
         raise ValueError(f"{name} is not a finite number")
 
     try:
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_int=_json_int,
-            parse_constant=constant,
-            object_pairs_hook=pairs,
+        return _checked(
+            json.loads(
+                text,
+                parse_float=Decimal,
+                parse_int=_json_int,
+                parse_constant=constant,
+                object_pairs_hook=pairs,
+            )
         )
+    except RecursionError:
+        raise DocumentFormatError([_TOO_DEEP]) from None
     except (json.JSONDecodeError, ValueError) as exc:
         raise DocumentFormatError([Problem("", "structure", f"JSON: {exc}")]) from None
 
