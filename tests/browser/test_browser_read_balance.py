@@ -155,7 +155,7 @@ def test_operator_reads_the_balance_into_a_dispensing_step(
         # The live panel beside the button: the weight on the pan, stable, balance connected.
         row = page.get_by_test_id("param-api_mass")
         live = row.get_by_test_id("live-status")
-        expect(live).to_contain_text("1000.4 g", timeout=20_000)
+        expect(live).to_contain_text("1000.400 g", timeout=20_000)
         expect(live).to_contain_text("stable")
         expect(row.get_by_test_id("balance-link")).to_have_attribute("data-state", "connected")
         expect(live).to_contain_text(f"SN {SERIAL}")
@@ -174,9 +174,17 @@ def test_operator_reads_the_balance_into_a_dispensing_step(
         expect(source).to_contain_text("Read from balance BAL-T1")
         expect(source).to_contain_text(f"SN {SERIAL}")
 
+        # The panel follows the balance the operator names.
+        tare = page.get_by_test_id("param-container_mass")
+        tare.get_by_test_id("instrument-code-container_mass").fill("BAL-T9")
+        expect(tare.get_by_test_id("live-problem")).to_contain_text(
+            "No instrument 'BAL-T9' is registered"
+        )
+        tare.get_by_test_id("instrument-code-container_mass").fill("BAL-T1")
+        expect(tare.get_by_test_id("live-status")).to_have_attribute("data-ready", "true")
+
         # Unstable: refused with a clear message, nothing recorded; the manual fallback opens.
         simulator.set_unstable(hold=True)
-        tare = page.get_by_test_id("param-container_mass")
         expect(tare.get_by_test_id("live-status")).to_contain_text("unstable", timeout=20_000)
         tare.get_by_test_id("read-container_mass").click()
         _settled(page)

@@ -1,4 +1,5 @@
-"""`galenic seed-demo` issues and starts a batch of each demo MBR; seeding again changes nothing."""
+"""`galenic seed-demo` issues and starts a batch of each demo MBR, and a second tablet batch worked
+up to the granulator's dry mix (its values come from MQTT); seeding again changes nothing."""
 
 from __future__ import annotations
 
@@ -14,12 +15,29 @@ def test_demo_batches_are_issued_once():
     lines = list(seed_all())
     assert any("PCM-DEMO-001" in line for line in lines), lines
     batches = {b.number: b for b in Batch.objects.all()}
-    assert set(batches) == {"PCM-DEMO-001", "DXM-DEMO-001"}
+    assert set(batches) == {"PCM-DEMO-001", "DXM-DEMO-001", "PCM-DEMO-002"}
     assert {b.status for b in batches.values()} == {"in_progress"}
     assert batches["PCM-DEMO-001"].batch_size == "150000 tablet"
     assert StepExecution.objects.filter(batch__number="PCM-DEMO-001").exists()
     list(seed_all())
-    assert Batch.objects.count() == 2
+    assert Batch.objects.count() == 3
+
+
+def test_the_second_tablet_batch_waits_at_the_dry_mix():
+    from galenic.execution import selectors
+    from galenic.execution.models import BatchException
+
+    list(seed_all())
+    batch = Batch.objects.get(number="PCM-DEMO-002")
+    open_steps = {s.step_key for s in selectors.open_steps(batch)}
+    assert "dry_mix" in open_steps
+    done = StepExecution.objects.filter(batch=batch, status="completed")
+    assert done.filter(step_key="dispense_paracetamol").exists()
+    assert done.filter(step_key="charge_granulator").exists()
+    # The balance values the seeding typed are what they are: exceptions, with the reason.
+    typed = BatchException.objects.filter(batch=batch, kind="manual_entry_instrument_expected")
+    assert typed.exists()
+    assert all("demo seeding" in e.message for e in typed)
 
 
 def test_every_page_of_the_demo_batches_renders(client):

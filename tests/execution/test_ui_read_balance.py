@@ -134,11 +134,12 @@ def test_the_step_shows_a_big_read_button_with_the_live_weight(weighing, device,
     assert 'data-testid="read-api_mass">Read balance</button>' in page
     assert 'class="btn ex-touch ex-read-button"' in page
     assert 'data-ready="true"' in page
-    assert "1000.4 g" in page
+    assert "1000.40 g" in page  # with the balance's own resolution
     assert "stable" in page
     assert 'data-testid="balance-link" data-state="connected"' in page
     assert "SN SN-42" in page
-    assert 'hx-get="/equipment/status/balance/BAL-X1/"' in page  # refreshes itself
+    assert 'hx-get="/equipment/status/balance/" hx-include="#param-api_mass-instrument"' in page
+    assert 'id="param-api_mass-instrument" name="instrument" value="BAL-X1"' in page
     # The manual entry is folded away, not the first thing under a gloved finger.
     assert '<details class="ex-manual" data-testid="manual-api_mass">' in page
 
@@ -146,7 +147,9 @@ def test_the_step_shows_a_big_read_button_with_the_live_weight(weighing, device,
 def test_a_stable_reading_is_recorded_with_its_source_and_limit_check(weighing, device, api):
     reading(device, "1000.40")
     row = read(_client(api, weighing.operator))
+    assert "{#" not in row  # no template comment shown as text
     assert 'data-testid="recorded-value">1.00040 kg' in row
+    assert "1000.40 g" not in row  # the live panel is gone once the value is recorded
     assert 'data-outcome="in_range"' in row
     assert "Read from balance BAL-X1 · XS2002S · SN SN-42" in row
     entry = Entry.objects.get(key="api_mass")
@@ -234,6 +237,9 @@ def test_every_refusal_is_said_plainly_and_opens_the_manual_fallback(
     assert message in row
     assert 'data-testid="fallback-hint"' in row
     assert '<details class="ex-manual" open data-testid="manual-api_mass">' in row
+    # The balance field keeps the balance the operator named; its panel says the same.
+    assert f'name="instrument" value="{instrument}"' in row
+    assert 'data-testid="live-problem"' in row
     assert not Entry.objects.filter(key="api_mass").exists()
 
 
@@ -266,3 +272,10 @@ def test_the_live_panel_says_why_a_read_would_be_refused(weighing, device, api):
     assert "unstable, settling" in html
     unknown = _client(api, weighing.operator).get("/equipment/status/balance/BAL-NOPE/")
     assert "is registered" in unknown.content.decode()
+    # The step screen polls with its balance field's value.
+    named = _client(api, weighing.operator).get(
+        "/equipment/status/balance/", {"instrument": "BAL-X1"}
+    )
+    assert "unstable, settling" in named.content.decode()
+    empty = _client(api, weighing.operator).get("/equipment/status/balance/")
+    assert "Name the balance to read." in empty.content.decode()

@@ -558,6 +558,15 @@ class LiveStatus:
     def unit(self) -> str:
         return self.tag.unit if self.tag else ""
 
+    @property
+    def shown_value(self) -> Decimal | None:
+        """The latest value with the device's own digits (a balance's resolution: 200.00 kg)."""
+        if self.latest is None or self.latest.value is None:
+            return None
+        if self.kind == "balance":
+            return _trim(self.latest.value, self.latest.raw)
+        return _raw_decimal(self.latest)
+
 
 def _status(
     kind: str,
@@ -589,7 +598,13 @@ def balance_status(code: str) -> LiveStatus:
     if equipment is not None:
         tag = equipment.tags.filter(is_active=True, code=f"{equipment.code}.weight").first()
         tag = tag or equipment.tags.filter(is_active=True).order_by("code").first()
-    return _status("balance", code, equipment, tag, lambda: balance_reading_for_capture(code))
+
+    def capture() -> CapturedReading:
+        if not code:
+            raise ValidationFailed("Name the balance to read.", field="instrument")
+        return balance_reading_for_capture(code)
+
+    return _status("balance", code, equipment, tag, capture)
 
 
 def tag_status(

@@ -102,12 +102,15 @@ def _since(value: str | None) -> datetime | None:
 
 @login_required
 @require_GET
-def balance_status(request: HttpRequest, code: str) -> HttpResponse:
-    """The live panel beside a "Read balance" button (polled by the step screen)."""
+def balance_status(request: HttpRequest, code: str = "") -> HttpResponse:
+    """The live panel beside a "Read balance" button (polled by the step screen). Without a code
+    in the path, the balance is the ``instrument`` query value: the step screen's balance field,
+    so the panel follows whatever balance the operator names."""
     try:
         require(request.user, "equipment.view")
     except GalenicError as exc:
         return _forbidden(request, exc)
+    code = code or request.GET.get("instrument", "").strip()[:40]
     return render(
         request, "equipment/_capture_status.html", {"status": selectors.balance_status(code)}
     )

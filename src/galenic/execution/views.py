@@ -339,7 +339,7 @@ _CAPTURE_LABELS = {
 
 
 def _binding(
-    step: selectors.StepView, param: selectors.ParameterView, *, live: bool
+    step: selectors.StepView, param: selectors.ParameterView, *, live: bool, chosen: str = ""
 ) -> dict[str, Any]:
     """Which instrument a parameter is read from on this step, and (while it can be recorded)
     the live panel beside its button. The MBR names a balance, or a logical tag that the step's
@@ -370,7 +370,7 @@ def _binding(
         }
     balances = instruments.balances() if live else []
     registered = {b.code for b in balances}
-    code = next((e for e in ids if e in registered), ids[0] if ids else "")
+    code = chosen or next((e for e in ids if e in registered), ids[0] if ids else "")
     return {
         "kind": "balance",
         "instrument": code,
@@ -378,8 +378,9 @@ def _binding(
         "mode": "at_confirm",
         "button": "Read balance",
         "balances": balances,
-        "status": instruments.balance_status(code) if live and code else None,
-        "status_url": reverse("equipment:balance_status", args=[code]) if code else "",
+        "status": instruments.balance_status(code) if live else None,
+        # The panel follows the balance field (hx-include), whichever balance it names.
+        "status_url": reverse("equipment:balance_status_for"),
     }
 
 
@@ -508,6 +509,15 @@ def _row_response(
         template = "execution/_material_row.html"
     row["errors"] = errors or {}
     row["values"] = request.POST if errors else {}
+    binding = row.get("binding")
+    if errors and binding and binding["kind"] == "balance" and row.get("can_record"):
+        # A refused read keeps the balance the operator named, and its live panel.
+        row["binding"] = _binding(
+            context["step"],
+            row["param"],
+            live=True,
+            chosen=request.POST.get("instrument", "").strip()[:40],
+        )
     # htmx swaps 200 answers only; the row carries its own error text. The sign form comes
     # along (out of band): its fingerprint must be of the values now on the screen.
     return render(

@@ -3,8 +3,10 @@
 One JSON message per unit per second (QoS 1), with the device's timestamp and a sequence number
 (milliseconds since the epoch, so it still increases after a restart)::
 
-    plant/granulation/GRN-01/telemetry  {"ts": ..., "seq": ..., "product_temp": 24.8, "impeller": {"load_pct": 41.2}}
-    plant/drying/FBD-01/telemetry       {"ts": ..., "seq": ..., "inlet_temp": 60.1, "lod": 6.42}
+    plant/granulation/HSG-001/telemetry  {"ts": ..., "seq": ..., "product_temp": "24.8",
+                                          "impeller": {"speed_rpm": "150", "power_kw": "9.6"},
+                                          "chopper": {"speed_rpm": "1502"}}
+    plant/drying/FBD-001/telemetry       {"ts": ..., "seq": ..., "inlet_temp": "60.1", "lod": "6.42", ...}
 
 Values wander around their set points; the dryer's loss on drying falls over a drying cycle.
 """
@@ -65,29 +67,34 @@ Producer = Callable[[], dict[str, Any]]
 
 
 def demo_units() -> dict[str, Producer]:
-    granulator_temp = Walk(25.0, 0.3, 4.0)
-    impeller = Walk(40.0, 1.5, 12.0)
-    inlet = Walk(60.0, 0.4, 5.0)
+    granulator_temp = Walk(24.5, 0.2, 3.0)
+    impeller_speed = Walk(150.0, 0.8, 3.0, decimals=0)
+    impeller_power = Walk(9.8, 0.3, 1.2)
+    chopper_speed = Walk(1500.0, 8.0, 30.0, decimals=0)
+    inlet = Walk(60.0, 0.4, 2.5)
+    fbd_product = Walk(38.0, 0.3, 3.0)
     drying = DryingCycle()
-    blender = Walk(12.0, 0.2, 1.5)
-    force = Walk(14.0, 0.6, 4.0)
+    blender = Walk(12.0, 0.2, 0.8)
+    force = Walk(14.0, 0.6, 2.5)
     turret = Walk(45.0, 0.5, 3.0, decimals=0)
-    fill = Walk(500.5, 0.3, 2.0, decimals=2)
+    fill = Walk(500.5, 0.3, 1.2, decimals=2)
     return {
-        "plant/granulation/GRN-01/telemetry": lambda: {
+        "plant/granulation/HSG-001/telemetry": lambda: {
             "product_temp": granulator_temp.next(),
-            "impeller": {"load_pct": impeller.next()},
+            "impeller": {"speed_rpm": impeller_speed.next(), "power_kw": impeller_power.next()},
+            "chopper": {"speed_rpm": chopper_speed.next()},
         },
-        "plant/drying/FBD-01/telemetry": lambda: {
+        "plant/drying/FBD-001/telemetry": lambda: {
             "inlet_temp": inlet.next(),
+            "product_temp": fbd_product.next(),
             "lod": drying.next(),
         },
-        "plant/blending/BLD-01/telemetry": lambda: {"speed_rpm": blender.next()},
-        "plant/compression/TAB-01/telemetry": lambda: {
+        "plant/blending/BIN-001/telemetry": lambda: {"speed_rpm": blender.next()},
+        "plant/compression/TAB-001/telemetry": lambda: {
             "main_force_kn": force.next(),
             "turret_rpm": turret.next(),
         },
-        "plant/filling/FIL-01/telemetry": lambda: {"fill_weight_g": fill.next()},
+        "plant/filling/FIL-001/telemetry": lambda: {"fill_weight_g": fill.next()},
     }
 
 
