@@ -445,6 +445,9 @@ UI: dict[tuple[str, str, str], Rule] = {
     ("GET", "equipment:balance_status", ""): R(
         "equipment.view", path="/equipment/status/balance/BAL-S1/"
     ),
+    ("GET", "equipment:balance_status_for", ""): R(
+        "equipment.view", path="/equipment/status/balance/?instrument=BAL-S1"
+    ),
     ("GET", "equipment:tag_status", ""): R(
         "equipment.view", path="/equipment/status/tag/GRN-S1.temp/?since=2020-01-01T00:00:00Z"
     ),
