@@ -171,6 +171,13 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto: trust it, redirect plain HTTP and
+# tell browsers to use HTTPS only (HSTS).
+BEHIND_TLS_PROXY = env_bool("GALENIC_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env_int("GALENIC_HSTS_SECONDS", 31536000, minimum=0)
 
 # --- Request size (refused with 413 and a clear message, before the body is read) ----------
 # A whole request (a file upload with its form); above the 10 MiB attachment limit.

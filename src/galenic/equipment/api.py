@@ -31,9 +31,10 @@ class GatewayAuth(HttpBearer):
         gateway = selectors.gateway_for_token(token)
         if gateway is None:
             log.warning(
-                "gateway authentication failed from %s (token prefix %r)",
+                "gateway authentication failed from %s (gateway %r)",
                 request.META.get("REMOTE_ADDR", "?"),
-                token.split(":")[0][:40],
+                # Only the gateway code before the ':'; never any part of the secret.
+                token.split(":", 1)[0][:40] if ":" in token else "?",
             )
             return None
         return services.DevicePrincipal(gateway)
