@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Prefetch, QuerySet
 
 from galenic.core.errors import NotFound
+from galenic.core.rows import RowShape, first_row
 from galenic.execution import values as stored_values
 from galenic.execution.models import (
     OPEN_STEP,
@@ -129,6 +131,34 @@ def get_batch(number: str) -> Batch:
     if batch is None:
         raise NotFound(f"There is no batch {number!r}.", field="number")
     return batch
+
+
+_BATCH_ROW = RowShape(Batch, defer=["document_json"])
+_STEP_ROW = RowShape(StepExecution)
+
+
+def open_step(number: str, step_key: str, iteration: int | None = None) -> StepExecution | None:
+    """The step execution of batch ``number`` open for entries now, with its batch (without the
+    frozen document), in one read whose SQL is written once: this is the first read of every
+    recorded value. Not locked: a writer rechecks under its lock."""
+    connection = connections[router.db_for_read(StepExecution)]
+    sql = (
+        f"SELECT {_STEP_ROW.columns(connection, 's')}, {_BATCH_ROW.columns(connection, 'b')} "
+        f"FROM {StepExecution._meta.db_table} s JOIN {Batch._meta.db_table} b ON b.id = s.batch_id "
+        "WHERE b.number = %s AND s.step_key = %s AND s.status IN (%s, %s)"
+        + (" AND s.iteration = %s" if iteration is not None else "")
+        + " LIMIT 1"
+    )
+    params: list[Any] = [number, step_key, *OPEN_STEP]
+    if iteration is not None:
+        params.append(iteration)
+    row = first_row(connection, sql, params)
+    if row is None:
+        return None
+    step = _STEP_ROW.build(connection, row)
+    batch = _BATCH_ROW.build(connection, row, _STEP_ROW.width)
+    StepExecution._meta.get_field("batch").set_cached_value(step, batch)
+    return step
 
 
 def steps_of(batch: Batch) -> list[StepExecution]:

@@ -1179,16 +1179,9 @@ def record_values(
     items = _values_list(values)
     # The open step with its batch in one read; refused at once (before reading any instrument)
     # when there is none. Rechecked below under the lock.
-    peek = (
-        StepExecution.objects.select_related("batch")
-        .defer("batch__document_json")
-        .filter(batch__number=number, step_key=step_key, status__in=OPEN_STEP)
-        .order_by()
-    )
-    if iteration is not None:
-        peek = peek.filter(iteration=iteration)
-    found = list(peek[:1])
-    batch = found[0].batch if found else selectors.get_batch(number)
+    peek = selectors.open_step(number, step_key, iteration)
+    found = [peek] if peek is not None else []
+    batch = peek.batch if peek is not None else selectors.get_batch(number)
     flow = selectors.flow_of(batch)
     if step_key not in flow.graph.by_key:
         raise NotFound(f"Step {step_key!r} is not in this batch's master record.", field="step")
