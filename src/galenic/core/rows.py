@@ -41,7 +41,7 @@ class RowShape(Generic[M]):
     def columns(self, connection: BaseDatabaseWrapper, alias: str) -> str:
         """``alias."col", ...`` for a SELECT list."""
         quote = connection.ops.quote_name
-        return ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)
+        return ", ".join(f"{alias}.{quote(f.column or f.attname)}" for f in self.fields)
 
     def _converters_for(self, connection: BaseDatabaseWrapper) -> list[tuple[Any, list[Converter]]]:
         found = self._converters.get(connection)

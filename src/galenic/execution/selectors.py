@@ -143,8 +143,9 @@ def open_step(number: str, step_key: str, iteration: int | None = None) -> StepE
     recorded value. Not locked: a writer rechecks under its lock."""
     connection = connections[router.db_for_read(StepExecution)]
     sql = (
-        f"SELECT {_STEP_ROW.columns(connection, 's')}, {_BATCH_ROW.columns(connection, 'b')} "
-        f"FROM {StepExecution._meta.db_table} s JOIN {Batch._meta.db_table} b ON b.id = s.batch_id "
+        f"SELECT {_STEP_ROW.columns(connection, 's')}, "  # noqa: S608 (no user input)
+        f"{_BATCH_ROW.columns(connection, 'b')} FROM {StepExecution._meta.db_table} s "
+        f"JOIN {Batch._meta.db_table} b ON b.id = s.batch_id "
         "WHERE b.number = %s AND s.step_key = %s AND s.status IN (%s, %s)"
         + (" AND s.iteration = %s" if iteration is not None else "")
         + " LIMIT 1"
