@@ -1,11 +1,15 @@
-"""Model instances from SQL written once, for the few reads on the hottest paths.
+"""Model rows read and inserted with SQL written once, for the few statements on the hottest
+paths (recording a value, performing a step, signing).
 
 Building a queryset and compiling it costs Django far more than the database needs to answer it
-(about 1 ms for a step with its batch, against 0.1 ms for the query). ``RowShape`` lists a
-model's columns once and turns a row into an instance exactly as the ORM does: the same
+(about 1 ms for a step with its batch, against 0.1 ms for the query itself). ``RowShape`` lists
+a model's columns once and turns a row into an instance exactly as the ORM does: the same
 converters from database to Python values, ``Model.from_db``, and fields left out (e.g. a large
-frozen document) deferred and loaded on access. Use it where a profile shows the ORM dominates;
-everywhere else write querysets.
+frozen document) deferred and loaded on access. ``insert`` writes a new instance as
+``save(force_insert=True)`` would (same field preparation, same SQL), falling back to ``save``
+whenever the model has save signals, a ``save()`` of its own that does more than refuse changes,
+or a value is an expression. Use these where a profile shows
+the ORM dominates; everywhere else use querysets.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import models
+from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=models.Model)
 
@@ -37,11 +42,17 @@ class RowShape(Generic[M]):
         self._converters: weakref.WeakKeyDictionary[
             BaseDatabaseWrapper, list[tuple[Any, list[Converter]]]
         ] = weakref.WeakKeyDictionary()
+        self._columns: dict[tuple[str, str], str] = {}
 
     def columns(self, connection: BaseDatabaseWrapper, alias: str) -> str:
         """``alias."col", ...`` for a SELECT list."""
-        quote = connection.ops.quote_name
-        return ", ".join(f"{alias}.{quote(f.column or f.attname)}" for f in self.fields)
+        key = (connection.vendor, alias)
+        found = self._columns.get(key)
+        if found is None:
+            quote = connection.ops.quote_name
+            found = ", ".join(f"{alias}.{quote(f.column or f.attname)}" for f in self.fields)
+            self._columns[key] = found
+        return found
 
     def _converters_for(self, connection: BaseDatabaseWrapper) -> list[tuple[Any, list[Converter]]]:
         found = self._converters.get(connection)
@@ -70,3 +81,156 @@ def first_row(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
+
+
+def all_rows(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+# --- inserting -------------------------------------------------------------------------------
+
+
+def _save_is_plain(model: type[models.Model]) -> bool:
+    """Whether skipping ``model.save()`` skips nothing: Django's own, or an override that only
+    refuses changes to stored rows and says so (``save_only_guards = True`` beside it)."""
+    for klass in model.__mro__:
+        if "save" in vars(klass):
+            return klass is models.Model or vars(klass).get("save_only_guards") is True
+    return False
+
+
+class _InsertShape:
+    def __init__(self, model: type[models.Model]) -> None:
+        meta = model._meta
+        self.fields = [
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        ]
+        self.pk = meta.pk
+        self.plain = (
+            meta.auto_field is not None
+            and meta.pk is meta.auto_field
+            and not meta.parents
+            and meta.order_with_respect_to is None
+            and _save_is_plain(model)
+        )
+        self._sql: dict[str, str] = {}
+
+    def sql(self, connection: BaseDatabaseWrapper) -> str:
+        found = self._sql.get(connection.vendor)
+        if found is None:
+            quote = connection.ops.quote_name
+            assert self.pk is not None
+            found = (
+                f"INSERT INTO {quote(self.pk.model._meta.db_table)} "  # noqa: S608
+                f"({', '.join(quote(f.column or f.attname) for f in self.fields)}) "
+                f"VALUES ({', '.join(['%s'] * len(self.fields))}) "
+                f"RETURNING {quote(self.pk.column or self.pk.attname)}"
+            )
+            self._sql[connection.vendor] = found
+        return found
+
+
+_insert_shapes: dict[type[models.Model], _InsertShape] = {}
+
+
+def insert(obj: models.Model) -> None:
+    """Insert the new instance ``obj`` as ``obj.save(force_insert=True)`` does."""
+    model = type(obj)
+    shape = _insert_shapes.get(model)
+    if shape is None:
+        shape = _insert_shapes[model] = _InsertShape(model)
+    connection = connections[router.db_for_write(model, instance=obj)]
+    if (
+        not shape.plain
+        or not obj._state.adding
+        or obj.pk is not None
+        or not connection.features.can_return_columns_from_insert
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        obj.save(force_insert=True)
+        return
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    values = []
+    for field in shape.fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):
+            obj.save(force_insert=True)
+            return
+        values.append(field.get_db_prep_save(value, connection=connection))
+    row = first_row(connection, shape.sql(connection), values)
+    assert shape.pk is not None
+    setattr(obj, shape.pk.attname, row[0])
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+# --- reading one row by primary key ---------------------------------------------------------
+
+_shapes: dict[type[models.Model], RowShape[Any]] = {}
+
+
+def get(model: type[M], pk: Any) -> M | None:
+    """``model._base_manager.filter(pk=pk).first()`` (every field, no manager filtering)."""
+    shape = _shapes.get(model)
+    if shape is None:
+        shape = _shapes[model] = RowShape(model)
+    connection = connections[router.db_for_read(model)]
+    meta = model._meta
+    assert meta.pk is not None
+    quote = connection.ops.quote_name
+    row = first_row(
+        connection,
+        f"SELECT {shape.columns(connection, 't')} FROM {quote(meta.db_table)} t "  # noqa: S608
+        f"WHERE t.{quote(meta.pk.column or meta.pk.attname)} = %s",
+        [meta.pk.get_db_prep_value(pk, connection)],
+    )
+    return None if row is None else shape.build(connection, row)
+
+
+# --- updating --------------------------------------------------------------------------------
+
+
+def update(obj: models.Model, fields: Sequence[str]) -> None:
+    """``obj.save(update_fields=fields)`` with the statement written here: same field
+    preparation, same refusal when no row was updated; ``save()`` itself wherever skipping it
+    could skip something (signals, an own ``save()``, expressions)."""
+    model = type(obj)
+    shape = _insert_shapes.get(model)
+    if shape is None:
+        shape = _insert_shapes[model] = _InsertShape(model)
+    connection = connections[router.db_for_write(model, instance=obj)]
+    meta = model._meta
+    if (
+        not shape.plain
+        or obj._state.adding
+        or obj.pk is None
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        obj.save(update_fields=fields)
+        return
+    targets: list[Any] = [meta.get_field(name) for name in dict.fromkeys(fields)]
+    values = []
+    for field in targets:
+        value = field.pre_save(obj, False)
+        if hasattr(value, "resolve_expression"):
+            obj.save(update_fields=fields)
+            return
+        values.append(field.get_db_prep_save(value, connection=connection))
+    quote = connection.ops.quote_name
+    assert meta.pk is not None
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608
+        + ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        + f" WHERE {quote(meta.pk.column or meta.pk.attname)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
+        if cursor.rowcount != 1:
+            from django.db import DatabaseError
+
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    obj._state.db = connection.alias

@@ -13,8 +13,9 @@ from typing import Any
 from django.db import connections, router
 from django.db.models import Prefetch, QuerySet
 
+from galenic.accounts.models import User
 from galenic.core.errors import NotFound
-from galenic.core.rows import RowShape, first_row
+from galenic.core.rows import RowShape, all_rows, first_row
 from galenic.execution import values as stored_values
 from galenic.execution.models import (
     OPEN_STEP,
@@ -135,6 +136,10 @@ def get_batch(number: str) -> Batch:
 
 _BATCH_ROW = RowShape(Batch, defer=["document_json"])
 _STEP_ROW = RowShape(StepExecution)
+_ENTRY_ROW = RowShape(Entry)
+_RECORDER_ROW = RowShape(
+    User, defer=[f.attname for f in User._meta.concrete_fields if f.attname not in ("id", "username")]
+)
 
 
 def open_step(number: str, step_key: str, iteration: int | None = None) -> StepExecution | None:
@@ -160,6 +165,77 @@ def open_step(number: str, step_key: str, iteration: int | None = None) -> StepE
     batch = _BATCH_ROW.build(connection, row, _STEP_ROW.width)
     StepExecution._meta.get_field("batch").set_cached_value(step, batch)
     return step
+
+
+def _for_update(connection: Any) -> str:
+    # SQLite has no row locks: its transactions take the database's write lock at BEGIN.
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def lock_batch(number: str) -> Batch | None:
+    """The batch (without its frozen document), locked until the transaction ends."""
+    connection = connections[router.db_for_write(Batch)]
+    row = first_row(
+        connection,
+        f"SELECT {_BATCH_ROW.columns(connection, 'b')} FROM {Batch._meta.db_table} b "  # noqa: S608
+        f"WHERE b.number = %s{_for_update(connection)}",
+        [number],
+    )
+    return None if row is None else _BATCH_ROW.build(connection, row)
+
+
+def lock_open_step(
+    batch: Batch, step_key: str, iteration: int | None = None
+) -> StepExecution | None:
+    """The execution of ``step_key`` open for entries now, locked until the transaction ends;
+    ``batch`` (read by the caller in this transaction) is attached to it."""
+    connection = connections[router.db_for_write(StepExecution)]
+    row = first_row(
+        connection,
+        f"SELECT {_STEP_ROW.columns(connection, 's')} "  # noqa: S608
+        f"FROM {StepExecution._meta.db_table} s "
+        "WHERE s.batch_id = %s AND s.step_key = %s AND s.status IN (%s, %s)"
+        + (" AND s.iteration = %s" if iteration is not None else "")
+        + " LIMIT 1"
+        + _for_update(connection),
+        [batch.pk, step_key, *OPEN_STEP, *([iteration] if iteration is not None else [])],
+    )
+    if row is None:
+        return None
+    step = _STEP_ROW.build(connection, row)
+    StepExecution._meta.get_field("batch").set_cached_value(step, batch)
+    return step
+
+
+def step_entries(step: StepExecution, *, recorders: bool = False) -> list[Entry]:
+    """Every entry of a step execution, in the order recorded (read on every perform and every
+    signing of a step). ``recorders``: with ``recorded_by`` (its ID and username only)."""
+    connection = connections[router.db_for_read(Entry)]
+    table = Entry._meta.db_table
+    if recorders:
+        sql = (
+            f"SELECT {_ENTRY_ROW.columns(connection, 'e')}, "  # noqa: S608
+            f"{_RECORDER_ROW.columns(connection, 'u')} FROM {table} e "
+            f"JOIN {User._meta.db_table} u ON u.id = e.recorded_by_id "
+            "WHERE e.step_id = %s ORDER BY e.id"
+        )
+    else:
+        sql = (
+            f"SELECT {_ENTRY_ROW.columns(connection, 'e')} FROM {table} e "  # noqa: S608
+            "WHERE e.step_id = %s ORDER BY e.id"
+        )
+    step_field = Entry._meta.get_field("step")
+    recorder_field = Entry._meta.get_field("recorded_by")
+    entries = []
+    for row in all_rows(connection, sql, [step.pk]):
+        entry = _ENTRY_ROW.build(connection, row)
+        step_field.set_cached_value(entry, step)
+        if recorders:
+            recorder_field.set_cached_value(
+                entry, _RECORDER_ROW.build(connection, row, _ENTRY_ROW.width)
+            )
+        entries.append(entry)
+    return entries
 
 
 def steps_of(batch: Batch) -> list[StepExecution]:
@@ -283,12 +359,16 @@ def entry_content(entry: Entry) -> dict[str, Any]:
 def step_content(step: StepExecution) -> dict[str, Any]:
     """Signed by performer, verifier and approver: the step and its current values. A later
     correction changes this content, so those signatures then show 'changed after signing'."""
-    entries = current_entries(
-        Entry.objects.filter(step=step).select_related("recorded_by").order_by("id")
-    )
+    entries = current_entries(step_entries(step, recorders=True))
+    if StepExecution.batch.is_cached(step):
+        number, document_hash = step.batch.number, step.batch.document_hash
+    else:  # not the whole batch with its frozen document: two fields that never change
+        number, document_hash = (
+            Batch.objects.filter(pk=step.batch_id).values_list("number", "document_hash").get()
+        )
     return {
-        "batch": step.batch.number,
-        "document_hash": step.batch.document_hash,
+        "batch": number,
+        "document_hash": document_hash,
         "step": step.step_key,
         "iteration": step.iteration,
         "title": step.title,

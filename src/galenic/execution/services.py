@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 
 from galenic.accounts.permissions import require
 from galenic.audit import services as audit
+from galenic.core import rows
 from galenic.core.errors import Conflict, GalenicError, NotFound, PermissionDenied, ValidationFailed
 from galenic.core.timefmt import utcnow
 from galenic.execution import selectors
@@ -54,6 +55,7 @@ from galenic.execution.models import (
 from galenic.quality.models import DeviationSource
 from galenic.recipes.document import io
 from galenic.recipes.document.flow import (
+    Calculation,
     Flow,
     FlowError,
     FlowEvent,
@@ -204,14 +206,12 @@ def _check_shown(execution: StepExecution, content_sha256: str) -> None:
 
 def _bump(row: Batch | StepExecution, *fields: str) -> None:
     row.row_version += 1
-    row.save(update_fields=[*fields, "row_version"])
+    rows.update(row, [*fields, "row_version"])
 
 
 def _lock_batch(number: str) -> Batch:
-    batch = next(
-        iter(selectors.batch_rows().select_for_update().filter(number=number).order_by()[:1]),
-        None,
-    )
+    """The batch (without its frozen document), locked until the transaction ends."""
+    batch = selectors.lock_batch(number)
     if batch is None:
         raise NotFound(f"There is no batch {number!r}.", field="number")
     return batch
@@ -261,7 +261,7 @@ def note_exception(
         occurred_at=utcnow(),
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    exception.save(force_insert=True)
+    rows.insert(exception)
     audit.record(
         actor=actor,
         action="execution.exception.raise",
@@ -708,7 +708,7 @@ def _new_execution(
         verification_required=step.completion.verification,
         approval_required=step.completion.supervisor_approval,
     )
-    execution.save(force_insert=True)
+    rows.insert(execution)
     return execution
 
 
@@ -737,17 +737,9 @@ def _out_of_turn(
 def _open_execution(
     batch: Batch, step_key: str, action: str, iteration: int | None = None
 ) -> StepExecution:
-    """The step's execution that is open for entries now, locked; or an out-of-turn refusal."""
-    found = (
-        StepExecution.objects.select_for_update(of=("self",))
-        .select_related("batch")
-        .defer("batch__document_json")
-        .filter(batch=batch, step_key=step_key, status__in=OPEN_STEP)
-        .order_by()
-    )
-    if iteration is not None:
-        found = found.filter(iteration=iteration)
-    execution = next(iter(found[:1]), None)
+    """The step's execution that is open for entries now, locked; or an out-of-turn refusal.
+    ``batch`` is the caller's locked batch, which the execution refers to."""
+    execution = selectors.lock_open_step(batch, step_key, iteration)
     if execution is None:
         raise _out_of_turn(batch, step_key, action)
     return execution
@@ -1056,7 +1048,7 @@ def _save_entry(
         comment=prepared.comment,
         supersedes=supersedes,
     )
-    entry.save(force_insert=True)
+    rows.insert(entry)
     audit.record(
         actor=actor,
         action="execution.entry.correct" if supersedes else "execution.entry.record",
@@ -1343,15 +1335,22 @@ def _check_performable(
     flow: Flow, step_doc: Step, execution: StepExecution, entries: list[Entry]
 ) -> None:
     current = selectors.current_entries(entries)
-    commented = set(
-        Comment.objects.filter(step=execution, entry__isnull=False).values_list(
-            "entry_id", flat=True
+    uncommented = [
+        e
+        for (kind, _), e in current.items()
+        if kind != EntryKind.CALCULATED and e.severity == "action" and not e.comment
+    ]
+    commented: set[int] = set()
+    if uncommented:  # a comment added to the entry later counts too
+        commented = set(
+            Comment.objects.filter(step=execution, entry__isnull=False).values_list(
+                "entry_id", flat=True
+            )
         )
-    )
     errors = []
-    for (kind, key), e in current.items():
-        needs_comment = kind != EntryKind.CALCULATED and e.severity == "action"
-        if needs_comment and not e.comment and e.pk not in commented:
+    for e in uncommented:
+        key = e.key
+        if e.pk not in commented:
             errors.append(
                 (
                     f"entries.{key}.comment",
@@ -1394,12 +1393,18 @@ def _calculate(
     values: dict[str, Value],
     now: datetime,
     reason: str = "",
-) -> None:
+    entries: list[Entry] | None = None,
+) -> list[Calculation]:
     """Store the step's calculated values (with their inputs); a recalculation after a
-    correction supersedes the earlier calculated entry when the result changed."""
+    correction supersedes the earlier calculated entry when the result changed. ``entries``:
+    the step's entries as the caller read them in this transaction, if it did. Returns the
+    calculations (``flow.calculate(state, step, values)``)."""
     step_doc = flow.step(execution.step_key)
-    current = selectors.current_entries(Entry.objects.filter(step=execution))
-    for calc in flow.calculate(state, execution.step_key, values):
+    if entries is None:
+        entries = list(Entry.objects.filter(step=execution))
+    current = selectors.current_entries(entries)
+    calculations = flow.calculate(state, execution.step_key, values)
+    for calc in calculations:
         param = step_doc.parameter(calc.parameter)
         assert param is not None
         if calc.result is None:
@@ -1448,7 +1453,7 @@ def _calculate(
             reason=prepared.reason,
             supersedes=previous,
         )
-        entry.save(force_insert=True)
+        rows.insert(entry)
         audit.record(
             actor=actor,
             action="execution.entry.calculate",
@@ -1458,6 +1463,7 @@ def _calculate(
             reason=prepared.reason,
         )
         _flag_entry(actor=actor, batch=batch, step=execution, entry=entry, prepared=prepared)
+    return calculations
 
 
 def _duration_check(
@@ -1514,14 +1520,24 @@ def _signer_checks(execution: StepExecution, actor: Any, *, verb: str) -> None:
 
 
 def _finish(
-    *, actor: Any, batch: Batch, flow: Flow, execution: StepExecution, now: datetime
+    *,
+    actor: Any,
+    batch: Batch,
+    flow: Flow,
+    execution: StepExecution,
+    now: datetime,
+    values: dict[str, Value] | None = None,
+    calculations: list[Calculation] | None = None,
 ) -> None:
-    """The step has every signature it needs: it completes in the flow, which moves on."""
+    """The step has every signature it needs: it completes in the flow, which moves on.
+    ``values``: the step's recorded parameter values, if the caller read them in this
+    transaction; ``calculations``: what ``_calculate`` returned for them."""
     state = selectors.flow_state(batch, flow)
-    entries = list(Entry.objects.filter(step=execution))
-    values = selectors.parameter_values(entries)
+    if values is None:
+        values = selectors.parameter_values(Entry.objects.filter(step=execution))
+        calculations = None
     try:
-        after = state.complete(execution.step_key, values)
+        after = state.complete(execution.step_key, values, calculations=calculations)
     except IncompleteStep as exc:
         raise ValidationFailed(
             exc.reason, field=f"entries.{exc.missing[0]}" if exc.missing else "step"
@@ -1577,7 +1593,7 @@ def perform_step(
             )
         step_doc = flow.step(step_key)
         state = selectors.flow_state(batch, flow)
-        entries = list(Entry.objects.filter(step=execution).order_by("id"))
+        entries = selectors.step_entries(execution)
         values = selectors.parameter_values(entries)
         missing = state.missing_values(step_key, values)
         if missing:
@@ -1589,7 +1605,7 @@ def perform_step(
             )
         _check_performable(flow, step_doc, execution, entries)
         now = utcnow()
-        _calculate(
+        calculations = _calculate(
             actor=actor,
             batch=batch,
             flow=flow,
@@ -1597,6 +1613,7 @@ def perform_step(
             execution=execution,
             values=values,
             now=now,
+            entries=entries,
         )
         if comment:
             _comment(actor=actor, batch=batch, step=execution, entry=None, text=comment, now=now)
@@ -1620,7 +1637,16 @@ def perform_step(
                 authority=authority, obj=execution, meaning=Meaning.PERFORMED, actor=actor
             )
         if not execution.verification_required and not execution.approval_required:
-            _finish(actor=actor, batch=batch, flow=flow, execution=execution, now=now)
+            # Calculated entries were added since, but values are the recorded parameters only.
+            _finish(
+                actor=actor,
+                batch=batch,
+                flow=flow,
+                execution=execution,
+                now=now,
+                values=values,
+                calculations=calculations,
+            )
     return execution
 
 

@@ -54,6 +54,8 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
+    save_only_guards = True  # core.rows.insert may insert new rows without calling save()
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PermissionError(f"{self._meta.label} is append-only: a row cannot be changed")

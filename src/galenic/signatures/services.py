@@ -33,7 +33,7 @@ from galenic.accounts import permissions
 from galenic.accounts import services as accounts_services
 from galenic.accounts.models import User
 from galenic.audit import services as audit
-from galenic.core import context
+from galenic.core import context, rows
 from galenic.core.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 from galenic.core.timefmt import utcnow
 from galenic.signatures import policy, registry
@@ -256,7 +256,9 @@ def sign(
     authority = _redeem(authority)
     if actor is not None and getattr(actor, "pk", None) != authority.user.pk:
         raise PermissionDenied("Nobody signs as someone else.", field="user_id")
-    signer = User.objects.get(pk=authority.user.pk)  # current state: locked or deactivated since?
+    signer = rows.get(User, authority.user.pk)  # current state: locked or deactivated since?
+    if signer is None:
+        raise PermissionDenied("This account no longer exists and cannot sign.", field="user_id")
     _check_can_sign(signer)
     if not _is_own_policy_acknowledgement(obj, signer, the_meaning) and not has_acknowledged_policy(
         signer
@@ -267,7 +269,9 @@ def sign(
             field="policy",
         )
 
-    stored = type(obj)._base_manager.get(pk=obj.pk)  # exactly what the database holds
+    stored = rows.get(type(obj), obj.pk)  # exactly what the database holds
+    if stored is None:
+        raise SigningError("the record to sign is not in the database")
     canonical = canonical_content(registry.content_of(stored))
     digest = sha256_text(canonical)
     if content is not None and canonical_content(content) != canonical:
@@ -297,11 +301,12 @@ def sign(
         credentials=authority.credentials,
     )
     signature.binding_sha256 = binding_sha256(signature.binding_fields())
-    signature.save(force_insert=True)
+    rows.insert(signature)
     audit.record(
         actor=signer,
         action=SIGN_ACTION,
         obj=stored,
+        object_repr=str(obj),  # the caller's instance may hold what its label shows
         new=audit_values(signature),
         reason=reason,
     )

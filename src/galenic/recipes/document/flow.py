@@ -23,7 +23,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -473,13 +473,20 @@ class FlowState:
 
     # -- changing --------------------------------------------------------------------------
     def complete(
-        self, key: str, values: Mapping[str, Value] | None = None, *, recorded: bool = False
+        self,
+        key: str,
+        values: Mapping[str, Value] | None = None,
+        *,
+        recorded: bool = False,
+        calculations: Sequence[Calculation] | None = None,
     ) -> FlowState:
         """A new state with ``key`` completed with ``values`` (by parameter key).
 
         Live completion (default): calculated parameters are computed here and a value typed for
         one is refused. ``recorded=True`` replays history: calculated values found in ``values``
-        are taken as they were recorded (missing ones are computed)."""
+        are taken as they were recorded (missing ones are computed). ``calculations``: what
+        ``flow.calculate(self, key, <the entered values>)`` returned, when the caller has just
+        computed it (the expressions are then not evaluated twice)."""
         current = self.check(key)
         step = self.flow.step(key)
         given = dict(values or {})
@@ -498,7 +505,10 @@ class FlowState:
                 key, f"step {key!r} needs values for: {', '.join(missing)}", missing
             )
         entered = {k: v for k, v in given.items() if known[k].source is not Source.CALCULATED}
-        calculations = self.flow.calculate(self, key, entered)
+        if calculations is None:
+            calculations = self.flow.calculate(self, key, entered)
+        elif any(calc.step != key for calc in calculations):
+            raise ValueError(f"calculations of another step given to complete {key!r}")
         for calc in calculations:
             if calc.parameter in given:
                 continue  # recorded history keeps its calculated value

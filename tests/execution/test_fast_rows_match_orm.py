@@ -1,0 +1,126 @@
+"""The hot-path reads and writes written with SQL once (core.rows, execution.selectors) give and
+store exactly what the ORM would: every field, converted the same way, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from galenic.core import rows
+from galenic.core.timefmt import utcnow
+from galenic.execution import selectors
+from galenic.execution.models import Batch, Entry, StepExecution
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    deferred = obj.get_deferred_fields()
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.attname not in deferred
+    }
+
+
+def test_open_step_and_locks_read_what_the_orm_reads(floor: Any) -> None:
+    floor.start()
+    floor.record("clearance", "temperature", "21.0")
+    orm_step = StepExecution.objects.get(batch__number="B001", step_key="clearance")
+    orm_batch = Batch.objects.get(number="B001")
+
+    peek = selectors.open_step("B001", "clearance")
+    assert peek is not None
+    assert _fields(peek) == _fields(orm_step)
+    # The batch comes with it, without its frozen document (loaded on access, as .defer does).
+    assert peek.batch.get_deferred_fields() == {"document_json"}
+    without_document = {k: v for k, v in _fields(orm_batch).items() if k != "document_json"}
+    assert _fields(peek.batch) == without_document
+    assert peek.batch.document_json == orm_batch.document_json
+    assert selectors.open_step("B001", "clearance", iteration=2) is None
+    assert selectors.open_step("B001", "press") is None
+    assert selectors.open_step("NOPE", "clearance") is None
+
+    with transaction.atomic():
+        locked = selectors.lock_batch("B001")
+        assert locked is not None
+        assert _fields(locked) == without_document
+        step = selectors.lock_open_step(locked, "clearance")
+        assert step is not None
+        assert _fields(step) == _fields(orm_step)
+        assert step.batch is locked
+    assert rows.get(StepExecution, orm_step.pk) is not None
+    assert _fields(rows.get(StepExecution, orm_step.pk)) == _fields(orm_step)
+    assert rows.get(StepExecution, 10**9) is None
+
+
+def test_step_entries_match_the_orm(floor: Any) -> None:
+    floor.start()
+    floor.record("clearance", "room_clear", True)
+    floor.record("clearance", "temperature", "21.0")
+    step = StepExecution.objects.get(batch__number="B001", step_key="clearance")
+    orm = list(Entry.objects.filter(step=step).select_related("recorded_by").order_by("id"))
+    fast = selectors.step_entries(step, recorders=True)
+    assert [_fields(e) for e in fast] == [_fields(e) for e in orm]
+    assert [e.recorded_by.username for e in fast] == [e.recorded_by.username for e in orm]
+    assert all(e.step is step for e in fast)
+    assert [_fields(e) for e in selectors.step_entries(step)] == [_fields(e) for e in orm]
+
+
+def test_insert_and_update_store_what_save_stores(floor: Any) -> None:
+    floor.start()
+    entry = floor.record("clearance", "temperature", "21.0")
+    step = StepExecution.objects.get(pk=entry.step_id)
+
+    def copy(supersedes: Entry) -> Entry:
+        clone = Entry.objects.get(pk=entry.pk)
+        clone.pk = None
+        clone._state.adding = True
+        clone.supersedes = supersedes  # a correction: the first entry of a key is unique
+        return clone
+
+    with transaction.atomic():
+        by_orm = copy(entry)
+        by_orm.save(force_insert=True)
+        by_rows = copy(by_orm)
+        rows.insert(by_rows)
+        assert by_rows.pk is not None
+        assert not by_rows._state.adding
+        stored = {e.pk: _fields(e) for e in Entry.objects.filter(pk__in=[by_orm.pk, by_rows.pk])}
+        assert stored[by_rows.pk] == _fields(by_rows)
+        ignore = {"id", "supersedes_id"}
+        assert {k: v for k, v in stored[by_rows.pk].items() if k not in ignore} == {
+            k: v for k, v in stored[by_orm.pk].items() if k not in ignore
+        }
+        transaction.set_rollback(True)
+
+    step.row_version += 1
+    step.reason = "why not"
+    step.started_at = utcnow()
+    rows.update(step, ["row_version", "reason", "started_at"])
+    assert _fields(StepExecution.objects.get(pk=step.pk)) == _fields(step)
+
+
+def test_models_with_save_signals_go_through_save(floor: Any) -> None:
+    floor.start()
+    batch = Batch.objects.get(number="B001")
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
+        seen.append(sorted(update_fields or []))
+
+    post_save.connect(receiver, sender=StepExecution, dispatch_uid="test_fast_rows")
+    try:
+        step = StepExecution.objects.get(batch=batch, step_key="clearance")
+        step.row_version += 1
+        rows.update(step, ["row_version"])
+    finally:
+        post_save.disconnect(dispatch_uid="test_fast_rows", sender=StepExecution)
+    assert seen == [["row_version"]]
+    # Batch has a receiver of its own (review): its updates are saves, the receiver sees them.
+    batch.row_version += 1
+    rows.update(batch, ["row_version"])
+    assert Batch.objects.get(pk=batch.pk).row_version == batch.row_version
