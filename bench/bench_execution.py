@@ -4,18 +4,27 @@
 
 1. execution_entries_<engine>: step entries per second through the services on a scratch
    database (SQLite file; PostgreSQL database created and dropped, GALENIC_BENCH_POSTGRES_URL,
-   default postgres://postgres@127.0.0.1:5432/test). Each entry is one ``record_value`` call:
-   value parsed and converted, limits evaluated, exceptions and deviations raised where the value
-   is out of limits (1 in 10 values is an alert excursion, 1 in 50 an action excursion with its
-   comment), the step row locked and bumped, audit event chained, all committed. Every 10
-   entries the step is performed and signed (``perform_step``: calculations, signature, audit,
-   flow advanced); that time counts too. The signer's password check (Argon2id, done by the view
-   before the service) is outside the timed part and runs at the cheap test cost.
+   default postgres://postgres@127.0.0.1:5432/test). Each entry is one ``record_value`` call, as
+   the API makes it: permission checked, the open step and its batch read, value parsed and
+   converted, limits evaluated, exceptions and deviations raised where the value is out of limits
+   (1 in 10 values is an alert excursion, 1 in 50 an action excursion with its comment), the step
+   row claimed (conditional UPDATE: still open, batch still running) and bumped, the entry
+   inserted, its audit event chained, all in one committed transaction. Every 10 entries the step
+   is performed and signed (``perform_step``: batch and step locked, entries read, calculations
+   evaluated and stored, signature content hashed from the rows as stored, signature and audit
+   events written, flow advanced, next step opened: one transaction); that time counts too. The
+   signer's password check (Argon2id, done by the view before the service, once per signed step,
+   never per entry) is outside the timed part.
    The reference writes *the same rows* (copied from the service run: entries, audit events,
    signatures, exceptions, deviations, step executions, and the same row updates) with plain
-   INSERT/UPDATE into unconstrained copies of the tables, committing at the same transaction
-   boundaries, with the same durability (PostgreSQL synchronous_commit as configured, normally
-   on; SQLite WAL + synchronous=FULL). Target: ratio >= 0.5.
+   INSERT/UPDATE into unconstrained copies of the tables (same columns and indexes), one
+   transaction per service call as the service commits them, with the same durability
+   (PostgreSQL synchronous_commit as configured, normally on; SQLite WAL + synchronous=FULL).
+   Service and reference alternate step by step (a step's 11 service calls, then their 11
+   reference transactions), so both see the same load on a shared machine and the same state of
+   the database files (SQLite's WAL is first grown, later reused; commits cost less then).
+   What the reference does not do is what the service must: read before writing (the open step,
+   the chain head under its lock), check, hash, sign. Target: ratio >= 0.5.
 
 2. execution_record_http_p50/p99: latency of the operator's record-value call
    (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against

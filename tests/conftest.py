@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,16 @@ __all__ = ["PASSWORD", "REQUIRED", "service_unavailable"]
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last. Playwright's sync API keeps its event loop marked as running in the
     main thread between calls for as long as the session's browser lives; no other test should
-    run beside it (asyncio.run would refuse, Django would see an async context)."""
+    run beside it (asyncio.run would refuse, Django would see an async context).
+
+    postgres_only tests are deselected (not skipped: CI fails skips) on the SQLite run; the
+    PostgreSQL run covers them."""
+    url = os.environ.get("GALENIC_DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        dropped = [item for item in items if item.get_closest_marker("postgres_only")]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
