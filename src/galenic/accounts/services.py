@@ -108,7 +108,7 @@ def _record_failure(user: User, *, purpose: str, attempted_id: str, cause: str) 
     Returns True when this attempt locked the account.
     """
     with transaction.atomic(durable=True):
-        locked_user = User.objects.select_for_update().get(pk=user.pk)
+        locked_user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         locked_user.failed_attempts += 1
         just_locked = False
         fields = ["failed_attempts"]
@@ -336,7 +336,7 @@ def _validate_password(password: str, user: User | None, field: str = "password"
 
 def _locked_row(user: User) -> User:
     try:
-        return User.objects.select_for_update().get(pk=user.pk)
+        return User.objects.select_for_update(no_key=True).get(pk=user.pk)
     except User.DoesNotExist:
         raise NotFound("There is no such user.", field="user") from None
 

@@ -50,7 +50,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
 
         names = list(values)
         count = 0
-        for row in self.select_for_update().order_by("pk"):
+        for row in self.select_for_update(no_key=True).order_by("pk"):
             old = {name: getattr(row, name) for name in names}
             if all(old[name] == values[name] for name in names):
                 continue

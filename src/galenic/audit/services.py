@@ -212,33 +212,43 @@ def _insert_sql(rows: int) -> str:
     )
 
 
-_PG_LOCK_AND_HEAD = f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY}); {_HEAD_SQL}"
+# Foreign keys are DEFERRABLE INITIALLY DEFERRED (Django's): checked at COMMIT, where each check
+# takes a key-share lock on the row referred to. Checked first, before the chain-head lock: a
+# check that waits for a row lock while holding the chain-head lock would deadlock against the
+# holder of that row lock waiting for the chain head to commit.
+_PG_LOCK_AND_HEAD = (
+    f"SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY}); {_HEAD_SQL}"
+)
 
 
 def _append_postgresql(
     connection: BaseDatabaseWrapper, events: Sequence[AuditEvent], *, commit: bool
 ) -> None:
-    """Two messages: (1) take the lock and read the head, (2) insert the chained events, and
-    with ``commit`` the COMMIT in the same message. The lock is held from (1) to the end of the
-    transaction, so the time it is held is about one and a half round trips, the hashing, and
-    the commit's WAL flush. The server runs the statements of a message in order, each with a
-    fresh snapshot, so the head is read after the lock is granted. After our COMMIT psycopg's
-    own commit (Django's, right after) finds the connection idle and does nothing."""
+    """Two messages: (1) check the transaction's deferred foreign keys, take the lock and read
+    the head, (2) insert the chained events, and with ``commit`` the COMMIT in the same message.
+    The lock is held from (1) to the end of the transaction, so the time it is held is about one
+    and a half round trips, the hashing, and the commit's WAL flush; and it waits for no row
+    lock while held (the audit table has no foreign key constraint). The server runs the
+    statements of a message in order, each with a fresh snapshot, so the head is read after the
+    lock is granted. After our COMMIT psycopg's own commit (Django's, right after) finds the
+    connection idle and does nothing."""
     from psycopg import ClientCursor  # client-side binding: several statements per message
 
     connection.ensure_connection()
     with connection.wrap_database_errors, ClientCursor(connection.connection) as cursor:
         prepared = _prepare(connection, events)
         cursor.execute(_PG_LOCK_AND_HEAD)
-        cursor.nextset()
+        cursor.nextset()  # past SET CONSTRAINTS
+        cursor.nextset()  # past the lock
         head = cursor.fetchone()
         seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
         rows = _chain(prepared, seq, prev)
         chunks = [rows[i : i + _ROWS_PER_INSERT] for i in range(0, len(rows), _ROWS_PER_INSERT)]
         for number, chunk in enumerate(chunks, start=1):
             sql = _insert_sql(len(chunk))
-            if commit and number == len(chunks):
-                sql += "; COMMIT"
+            if number == len(chunks):
+                # Without commit the transaction goes on: its later rows are checked at commit.
+                sql += "; COMMIT" if commit else "; SET CONSTRAINTS ALL DEFERRED"
             cursor.execute(sql, [value for row in chunk for value in row])
 
 

@@ -131,7 +131,7 @@ def issue_gateway_token(*, actor: Any, code: str, reason: str) -> str:
     require(actor, "equipment.manage")
     reason = _reason(reason)
     with transaction.atomic():
-        gateway = Gateway.objects.select_for_update().filter(code=code).first()
+        gateway = Gateway.objects.select_for_update(no_key=True).filter(code=code).first()
         if gateway is None:
             raise NotFound(f"no gateway {code!r} is registered", field="code")
         old_issued = gateway.token_issued_at
@@ -238,7 +238,7 @@ def change_equipment(*, actor: Any, code: str, reason: str, **changes: Any) -> E
             f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
         )
     with transaction.atomic():
-        equipment = Equipment.objects.select_for_update().filter(code=code).first()
+        equipment = Equipment.objects.select_for_update(no_key=True).filter(code=code).first()
         if equipment is None:
             raise NotFound(f"no equipment {code!r} is registered", field="code")
         old = _equipment_values(equipment)
@@ -283,7 +283,7 @@ def record_calibration(
     if performed_on > utcnow().date():
         raise ValidationFailed("a calibration cannot be recorded in advance", field="performed_on")
     with transaction.atomic():
-        equipment = Equipment.objects.select_for_update().filter(code=code).first()
+        equipment = Equipment.objects.select_for_update(no_key=True).filter(code=code).first()
         if equipment is None:
             raise NotFound(f"no equipment {code!r} is registered", field="code")
         if not equipment.calibration_required:
@@ -439,7 +439,7 @@ def change_tag(*, actor: Any, code: str, reason: str, **changes: Any) -> Tag:
             f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
         )
     with transaction.atomic():
-        tag = Tag.objects.select_for_update().select_related("equipment").filter(code=code).first()
+        tag = Tag.objects.select_for_update(no_key=True).select_related("equipment").filter(code=code).first()
         if tag is None:
             raise NotFound(f"no tag {code!r}", field="code")
         old = _tag_values(tag)

@@ -168,8 +168,14 @@ def open_step(number: str, step_key: str, iteration: int | None = None) -> StepE
 
 
 def _for_update(connection: Any) -> str:
+    # As select_for_update(no_key=True) everywhere: a lock for changing the row that does not
+    # block the key-share locks of foreign-key checks (an entry inserted for this batch).
     # SQLite has no row locks: its transactions take the database's write lock at BEGIN.
-    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if not connection.features.has_select_for_update:
+        return ""
+    return (
+        " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
+    )
 
 
 def lock_batch(number: str) -> Batch | None:

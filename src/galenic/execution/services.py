@@ -1653,7 +1653,7 @@ def perform_step(
 def _signed_execution(
     batch: Batch, step_key: str, iteration: int | None, *, verifying: bool
 ) -> StepExecution:
-    found = StepExecution.objects.select_for_update().filter(batch=batch, step_key=step_key)
+    found = StepExecution.objects.select_for_update(no_key=True).filter(batch=batch, step_key=step_key)
     if iteration is not None:
         found = found.filter(iteration=iteration)
     execution = found.order_by("-iteration").first()
@@ -1825,7 +1825,7 @@ def correct_entry(
                 f"({_who(later.recorded_by)}); correct the latest value.",
                 field="entry_id",
             )
-        execution = StepExecution.objects.select_for_update().get(pk=original.step_id)
+        execution = StepExecution.objects.select_for_update(no_key=True).get(pk=original.step_id)
         _check_version(execution, row_version, f"Step {execution.step_key}")
         if (
             execution.status == StepStatus.SKIPPED

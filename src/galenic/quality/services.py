@@ -156,7 +156,7 @@ def open_deviation(
 
 def _locked(number: str, row_version: int | None) -> Deviation:
     deviation = (
-        Deviation.objects.select_for_update(of=("self",))
+        Deviation.objects.select_for_update(no_key=True, of=("self",))
         .select_related("batch", "step")
         .filter(number=number)
         .first()

@@ -149,7 +149,7 @@ def _saved(version: MasterRecordVersion, fields: Iterable[str]) -> MasterRecordV
 def _lock(version: MasterRecordVersion, expected_row_version: int | None) -> MasterRecordVersion:
     """The version as stored, locked for this transaction; Conflict if it changed since read."""
     fresh = (
-        MasterRecordVersion.objects.select_for_update()
+        MasterRecordVersion.objects.select_for_update(no_key=True)
         .select_related("master")
         .filter(pk=version.pk)
         .first()
@@ -312,7 +312,7 @@ def import_document(*, actor: Any, document: MasterBatchRecord, reason: str) -> 
     if master is None:
         return create_master_record(actor=actor, document=document, reason=reason)
     with transaction.atomic():
-        master = MasterRecord.objects.select_for_update().get(pk=master.pk)
+        master = MasterRecord.objects.select_for_update(no_key=True).get(pk=master.pk)
         _refuse_second_working_copy(master)
         base = (
             master.versions.filter(status=S.EFFECTIVE).first()
@@ -373,7 +373,7 @@ def new_version(*, actor: Any, version: MasterRecordVersion, reason: str) -> Mas
     permissions.require(actor, "recipes.author")
     reason = _reason(reason)
     with transaction.atomic():
-        master = MasterRecord.objects.select_for_update().get(pk=version.master_id)
+        master = MasterRecord.objects.select_for_update(no_key=True).get(pk=version.master_id)
         source = _lock(version, None)
         _require_status(source, NEW_VERSION_FROM, "the base of a new version")
         _refuse_second_working_copy(master)
@@ -777,7 +777,7 @@ def make_effective(
     permissions.require(actor, "recipes.make_effective")
     reason = _reason(reason)
     with transaction.atomic():
-        MasterRecord.objects.select_for_update().get(pk=version.master_id)
+        MasterRecord.objects.select_for_update(no_key=True).get(pk=version.master_id)
         locked = _lock(version, expected_row_version)
         _require_status(locked, [S.APPROVED], "made effective")
         # 211.186: the record cannot take effect without its signatures, all still valid.
@@ -786,7 +786,7 @@ def make_effective(
         _require_valid_signature(locked.approved_signature, "approval")
         now = utcnow()
         previous = (
-            MasterRecordVersion.objects.select_for_update()
+            MasterRecordVersion.objects.select_for_update(no_key=True)
             .filter(master_id=locked.master_id, status=S.EFFECTIVE)
             .first()
         )

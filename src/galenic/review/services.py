@@ -74,7 +74,7 @@ def _set_batch_status(*, actor: Any, batch: Batch, status: str, action: str) -> 
 
 
 def _lock_batch(number: str) -> Batch:
-    batch = Batch.objects.select_for_update().filter(number=number).first()
+    batch = Batch.objects.select_for_update(no_key=True).filter(number=number).first()
     if batch is None:
         raise NotFound(f"No batch {number}.", field="batch")
     return batch
@@ -127,7 +127,7 @@ def refresh_report(*, actor: Any, number: str) -> BatchReview:
                         "reviewed once it is completed.",
                         field="status",
                     )
-                review = BatchReview.objects.select_for_update().filter(batch=batch).first()
+                review = BatchReview.objects.select_for_update(no_key=True).filter(batch=batch).first()
                 created = review is None
                 if review is not None:
                     review.batch = batch
@@ -172,7 +172,7 @@ def facts(*, actor: Any, batch: Batch, review: BatchReview) -> rules.Facts:
 
 def _locked_review(number: str) -> tuple[Batch, BatchReview]:
     batch = _lock_batch(number)
-    review = BatchReview.objects.select_for_update().filter(batch=batch).first()
+    review = BatchReview.objects.select_for_update(no_key=True).filter(batch=batch).first()
     if review is None:
         raise Conflict(f"Batch {number} has no exception report yet.", field="review")
     review.batch = batch  # one instance, so a status change shows everywhere
@@ -191,7 +191,7 @@ def acknowledge(*, actor: Any, number: str, item_id: int, comment: str) -> Revie
         raise ValidationFailed(f"Keep the comment under {MAX_COMMENT} characters.", field="comment")
     with transaction.atomic():
         batch, review = _locked_review(number)
-        item = ReviewItem.objects.select_for_update().filter(review=review, pk=item_id).first()
+        item = ReviewItem.objects.select_for_update(no_key=True).filter(review=review, pk=item_id).first()
         if item is None:
             raise NotFound(f"Batch {number} has no exception {item_id}.", field="item")
         _refuse(rules.acknowledge_blockers(facts(actor=actor, batch=batch, review=review)))
