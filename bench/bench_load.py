@@ -307,6 +307,7 @@ class Outcome:
     conflicts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     steps_done: int = 0
+    calls: list[tuple[float, float, str, int]] = field(default_factory=list)  # at, ms, what, status
 
 
 def _conflict_kind(body: bytes) -> str:
@@ -347,7 +348,9 @@ def operator(index: int, port: int, number: str, stop_at: float, think: float) -
         except Exception as exc:  # a dropped connection is an error, not a conflict
             out.errors.append(f"{username} POST {path}: {exc!r}")
             return None
-        times.append((time.perf_counter() - t0) * 1000)
+        ms = (time.perf_counter() - t0) * 1000
+        times.append(ms)
+        out.calls.append((time.time(), ms, f"{username} {path.rsplit('/', 1)[-1]}", status))
         return status, body
 
     while pause():
@@ -582,11 +585,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         hung = sum(t.is_alive() for t in threads)
         for server in servers:
             stop_server(server)
-        logs = {
-            p.name: p.read_text()[-2000:]
-            for p in sorted(data_dir.glob("server-*.log"))
-            if "Traceback" in p.read_text() or " ERROR " in p.read_text()
-        }
+        logs = {p.name: _problems(p.read_text()) for p in sorted(data_dir.glob("server-*.log"))}
+        logs = {name: text for name, text in logs.items() if text}
         found = checks(url, data_dir, numbers, outcomes)
     finally:
         for server in servers:
@@ -626,9 +626,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "record_ms": _summary(record),
         "perform_ms": _summary(perform),
         "healthz_ms": _summary(probe_ms),
+        "slowest": [
+            {"at_s": round(at - start, 2), "ms": round(ms, 1), "call": what, "status": status}
+            for at, ms, what, status in sorted(
+                (c for o in outcomes for c in o.calls), key=lambda c: -c[1]
+            )[:15]
+        ],
         "checks": found,
     }
     return report
+
+
+def _problems(log: str) -> str:
+    """The first few tracebacks and error lines of a server log ('' when there are none)."""
+    found = []
+    for marker in ("Traceback", "ERROR", "CRITICAL"):
+        at = log.find(marker)
+        while at >= 0 and len(found) < 3:
+            found.append(log[max(0, at - 200) : at + 3000])
+            at = log.find(marker, at + 3000)
+    return "\n...\n".join(found)
 
 
 def _summary(values: list[float]) -> dict[str, float]:
