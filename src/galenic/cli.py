@@ -15,8 +15,10 @@ app = typer.Typer(
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "galenic.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # once per process: setup() would configure logging again
+        django.setup()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
