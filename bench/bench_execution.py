@@ -20,7 +20,7 @@
    The reference writes *the same rows* (copied from the service run: entries, audit events,
    signatures, exceptions, deviations, step executions; and each row update the service made,
    setting the same columns to the values stored) with plain INSERT/UPDATE into copies of the
-   tables (same columns and indexes, no foreign keys, no triggers), one transaction per service
+   tables (same columns and indexes; no foreign-key checks, no triggers), one transaction per service
    call as the service commits them, with the same durability
    (PostgreSQL synchronous_commit as configured, normally on; SQLite WAL + synchronous=FULL).
    Service and reference alternate step by step (a step's 11 service calls, then their 11

@@ -104,7 +104,7 @@ def test_insert_and_update_store_what_save_stores(floor: Any) -> None:
     assert _fields(StepExecution.objects.get(pk=step.pk)) == _fields(step)
 
 
-def test_models_with_save_signals_go_through_save(floor: Any) -> None:
+def test_updates_send_the_signals_save_sends(floor: Any) -> None:
     floor.start()
     batch = Batch.objects.get(number="B001")
     seen: list[Any] = []
@@ -120,7 +120,7 @@ def test_models_with_save_signals_go_through_save(floor: Any) -> None:
     finally:
         post_save.disconnect(dispatch_uid="test_fast_rows", sender=StepExecution)
     assert seen == [["row_version"]]
-    # Batch has a receiver of its own (review): its updates are saves, the receiver sees them.
+    # Batch has a receiver of its own (review): it sees the update as it would see save().
     batch.row_version += 1
     rows.update(batch, ["row_version"])
     assert Batch.objects.get(pk=batch.pk).row_version == batch.row_version

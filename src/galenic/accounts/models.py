@@ -81,9 +81,19 @@ class User(AbstractBaseUser):
         """Codes of the roles currently held (revoked grants stay in the table as history)."""
         cache = getattr(self, "_role_cache", None)
         if cache is None:
-            cache = set(
-                self.role_grants.filter(revoked_at__isnull=True).values_list("role", flat=True)
-            )
+            from galenic.core.rows import all_rows, connection_for
+
+            # Asked on every request and every signing: SQL written once (core.rows).
+            connection = connection_for(RoleGrant)
+            table = connection.ops.quote_name(RoleGrant._meta.db_table)
+            cache = {
+                str(role)
+                for (role,) in all_rows(
+                    connection,
+                    f"SELECT role FROM {table} WHERE user_id = %s AND revoked_at IS NULL",  # noqa: S608
+                    [self.pk],
+                )
+            }
             self._role_cache = cache
         return cache
 

@@ -76,6 +76,12 @@ class RowShape(Generic[M]):
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
+def connection_for(model: type[models.Model], *, write: bool = False) -> BaseDatabaseWrapper:
+    """The connection the router picks for reading (or writing) ``model``."""
+    alias = router.db_for_write(model) if write else router.db_for_read(model)
+    return connections[alias]
+
+
 def first_row(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
     """The first row of a read (a tuple), or None."""
     with connection.cursor() as cursor:
@@ -113,6 +119,7 @@ class _InsertShape:
             and meta.pk is meta.auto_field
             and not meta.parents
             and meta.order_with_respect_to is None
+            and not meta.proxy
             and _save_is_plain(model)
         )
         self._sql: dict[str, str] = {}
@@ -195,31 +202,34 @@ def get(model: type[M], pk: Any) -> M | None:
 
 def update(obj: models.Model, fields: Sequence[str]) -> None:
     """``obj.save(update_fields=fields)`` with the statement written here: same field
-    preparation, same refusal when no row was updated; ``save()`` itself wherever skipping it
-    could skip something (signals, an own ``save()``, expressions)."""
+    preparation, same pre_save/post_save signals, same refusal when no row was updated;
+    ``save()`` itself wherever skipping it could skip something (an own ``save()``,
+    expressions)."""
     model = type(obj)
     shape = _insert_shapes.get(model)
     if shape is None:
         shape = _insert_shapes[model] = _InsertShape(model)
     connection = connections[router.db_for_write(model, instance=obj)]
     meta = model._meta
+    targets: list[Any] = [meta.get_field(name) for name in dict.fromkeys(fields)]
     if (
         not shape.plain
         or obj._state.adding
         or obj.pk is None
-        or pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
+        or not targets
+        or any(hasattr(getattr(obj, f.attname), "resolve_expression") for f in targets)
     ):
         obj.save(update_fields=fields)
         return
-    targets: list[Any] = [meta.get_field(name) for name in dict.fromkeys(fields)]
-    values = []
-    for field in targets:
-        value = field.pre_save(obj, False)
-        if hasattr(value, "resolve_expression"):
-            obj.save(update_fields=fields)
-            return
-        values.append(field.get_db_prep_save(value, connection=connection))
+    update_fields = frozenset(fields)
+    using = connection.alias
+    # The signals save() sends, with the same arguments (e.g. review builds its report when a
+    # batch is saved completed).
+    pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=update_fields)
+    values = [
+        field.get_db_prep_save(field.pre_save(obj, False), connection=connection)
+        for field in targets
+    ]
     quote = connection.ops.quote_name
     assert meta.pk is not None
     sql = (
@@ -233,4 +243,12 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
             from django.db import DatabaseError
 
             raise DatabaseError("Save with update_fields did not affect any rows.")
-    obj._state.db = connection.alias
+    obj._state.db = using
+    post_save.send(
+        sender=model,
+        instance=obj,
+        created=False,
+        update_fields=update_fields,
+        raw=False,
+        using=using,
+    )

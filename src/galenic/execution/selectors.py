@@ -15,7 +15,7 @@ from django.db.models import Prefetch, QuerySet
 
 from galenic.accounts.models import User
 from galenic.core.errors import NotFound
-from galenic.core.rows import RowShape, all_rows, first_row
+from galenic.core.rows import RowShape, all_rows, connection_for, first_row
 from galenic.execution import values as stored_values
 from galenic.execution.models import (
     OPEN_STEP,
@@ -369,8 +369,11 @@ def step_content(step: StepExecution) -> dict[str, Any]:
     if StepExecution.batch.is_cached(step):
         number, document_hash = step.batch.number, step.batch.document_hash
     else:  # not the whole batch with its frozen document: two fields that never change
-        number, document_hash = (
-            Batch.objects.filter(pk=step.batch_id).values_list("number", "document_hash").get()
+        connection = connection_for(Batch)
+        number, document_hash = first_row(
+            connection,
+            f"SELECT number, document_hash FROM {Batch._meta.db_table} WHERE id = %s",  # noqa: S608
+            [step.batch_id],
         )
     return {
         "batch": number,

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 
+from galenic.core.rows import connection_for, first_row
 from galenic.signatures import policy
 from galenic.signatures.manifestation import Manifestation, manifestation
 from galenic.signatures.models import PolicyAcknowledgement, Signature
@@ -64,7 +65,17 @@ def has_acknowledged_policy(user: Any) -> bool:
     pk = getattr(user, "pk", None)
     if pk is None:
         return False
-    return PolicyAcknowledgement.objects.filter(user_id=pk, policy_version=policy.VERSION).exists()
+    # Asked at every signing: SQL written once (core.rows).
+    connection = connection_for(PolicyAcknowledgement)
+    table = connection.ops.quote_name(PolicyAcknowledgement._meta.db_table)
+    return (
+        first_row(
+            connection,
+            f"SELECT 1 FROM {table} WHERE user_id = %s AND policy_version = %s LIMIT 1",  # noqa: S608
+            [pk, policy.VERSION],
+        )
+        is not None
+    )
 
 
 def policy_acknowledgement(user: Any) -> PolicyAcknowledgement | None:
