@@ -7,7 +7,9 @@ A scratch PostgreSQL database is created (GALENIC_BENCH_POSTGRES_URL, else
 GALENIC_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test; only 127.0.0.1) and
 dropped afterwards. Two ``galenic serve`` instances (gunicorn, --workers each) share it and one
 data directory (audit key, checkpoints). Simulated operators (threads, one keep-alive HTTP
-connection and one session each) log in and work through batches for --duration seconds: two
+connection and one session each) log in, open their batch a few times (warm-up, not timed: each
+worker process loads the unit registry and a batch's flow once), and then, all starting together,
+work through batches for --duration seconds: two
 operators per batch, both entering every value of the current step (1 in 10 an alert excursion,
 1 in 50 an action excursion with its comment) and then signing it (perform, password entered),
 with an exponential think time (mean --think s) before every call. Partners race on purpose: the
@@ -321,8 +323,18 @@ def _conflict_kind(body: bytes) -> str:
     return message[:80]
 
 
-def operator(index: int, port: int, number: str, stop_at: float, think: float) -> Outcome:
-    """Work through the batch's steps in order until the time is up."""
+@dataclass
+class Clock:
+    """When the load starts and stops (set once every operator is logged in and warm)."""
+
+    ready: threading.Barrier
+    start_at: float = 0.0
+    stop_at: float = 0.0
+
+
+def operator(index: int, port: int, number: str, clock: Clock, think: float) -> Outcome:
+    """Log in, open the batch (not timed), then work through its steps in order until the time
+    is up."""
     from bench_execution import value_for
 
     out = Outcome()
@@ -331,9 +343,19 @@ def operator(index: int, port: int, number: str, stop_at: float, think: float) -
     try:
         client = Session(port)
         client.login(username)
+        # Warm-up, as in bench_execution: a worker's first request of a batch reads its master
+        # record and loads the unit registry once per process (seconds on a busy machine).
+        for _ in range(3):
+            client.request("GET", f"/api/v1/batches/{number}/steps/s0000")
+            client.request("GET", "/healthz")
     except Exception as exc:
         out.errors.append(f"{username} login: {exc!r}")
         return out
+    finally:
+        clock.ready.wait(timeout=600)
+    while time.time() < clock.start_at:
+        time.sleep(0.005)
+    stop_at = clock.stop_at
     serial = index * 100_000
     step = 0
 
@@ -556,30 +578,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server, port = start_server(url, data_dir, args.workers, data_dir / f"server-{i}.log")
             servers.append(server)
             ports.append(port)
-        start = time.time() + 2.0
-        stop_at = start + args.duration
+        clock = Clock(ready=threading.Barrier(args.operators + 1))
         outcomes: list[Outcome] = [Outcome() for _ in range(args.operators)]
         probe_ms: list[float] = []
         probe_errors: list[str] = []
 
         def run_operator(i: int) -> None:
-            while time.time() < start:
-                time.sleep(0.01)
-            outcomes[i] = operator(
-                i, ports[i % len(ports)], numbers[i // 2], stop_at, args.think
-            )
+            outcomes[i] = operator(i, ports[i % len(ports)], numbers[i // 2], clock, args.think)
 
         threads = [
             threading.Thread(target=run_operator, args=(i,), daemon=True)
             for i in range(args.operators)
         ]
-        threads.append(
-            threading.Thread(
-                target=probe, args=(ports, stop_at, probe_ms, probe_errors), daemon=True
-            )
-        )
         for t in threads:
             t.start()
+        clock.ready.wait(timeout=600)  # everyone logged in and warm
+        start = clock.start_at = time.time() + 0.5
+        clock.stop_at = start + args.duration
+        prober = threading.Thread(
+            target=probe, args=(ports, clock.stop_at, probe_ms, probe_errors), daemon=True
+        )
+        prober.start()
+        threads.append(prober)
         for t in threads:
             t.join(timeout=args.duration + 180)
         hung = sum(t.is_alive() for t in threads)
