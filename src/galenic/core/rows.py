@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.signals import post_save, pre_save
 
@@ -167,7 +167,9 @@ def insert(obj: models.Model) -> None:
             obj.save(force_insert=True)
             return
         values.append(field.get_db_prep_save(value, connection=connection))
-    row = first_row(connection, shape.sql(connection), values)
+    # As save(): an error inside an atomic block marks it for rollback even if caught there.
+    with transaction.mark_for_rollback_on_error(connection.alias):
+        row = first_row(connection, shape.sql(connection), values)
     assert shape.pk is not None
     setattr(obj, shape.pk.attname, row[0])
     obj._state.adding = False
@@ -237,7 +239,7 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
         + ", ".join(f"{quote(f.column)} = %s" for f in targets)
         + f" WHERE {quote(meta.pk.column or meta.pk.attname)} = %s"
     )
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
         if cursor.rowcount != 1:
             from django.db import DatabaseError
