@@ -323,13 +323,18 @@ def _conflict_kind(body: bytes) -> str:
     return message[:80]
 
 
-@dataclass
 class Clock:
-    """When the load starts and stops (set once every operator is logged in and warm)."""
+    """When the load starts and stops: set once every operator is logged in and warm, before
+    any of them is released (the barrier's action)."""
 
-    ready: threading.Barrier
-    start_at: float = 0.0
-    stop_at: float = 0.0
+    def __init__(self, parties: int, duration: float) -> None:
+        self.duration = duration
+        self.start_at = self.stop_at = 0.0
+        self.ready = threading.Barrier(parties, action=self._set)
+
+    def _set(self) -> None:
+        self.start_at = time.time() + 0.5
+        self.stop_at = self.start_at + self.duration
 
 
 def operator(index: int, port: int, number: str, clock: Clock, think: float) -> Outcome:
@@ -578,7 +583,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server, port = start_server(url, data_dir, args.workers, data_dir / f"server-{i}.log")
             servers.append(server)
             ports.append(port)
-        clock = Clock(ready=threading.Barrier(args.operators + 1))
+        clock = Clock(args.operators + 1, args.duration)
         outcomes: list[Outcome] = [Outcome() for _ in range(args.operators)]
         probe_ms: list[float] = []
         probe_errors: list[str] = []
@@ -593,8 +598,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for t in threads:
             t.start()
         clock.ready.wait(timeout=600)  # everyone logged in and warm
-        start = clock.start_at = time.time() + 0.5
-        clock.stop_at = start + args.duration
+        start = clock.start_at
         prober = threading.Thread(
             target=probe, args=(ports, clock.stop_at, probe_ms, probe_errors), daemon=True
         )
@@ -626,6 +630,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for o in outcomes:
         conflicts.update(o.conflicts)
     found["errors"] = {"ok": not errors, "count": len(errors), "first": errors[:10]}
+    idle = [i for i, o in enumerate(outcomes) if not o.calls]
+    found["every_operator_worked"] = {"ok": not idle, "idle": idle[:20]}
     found["server_logs"] = {"ok": not logs, "with_errors": logs}
     report = {
         "ok": all(c["ok"] for c in found.values()),

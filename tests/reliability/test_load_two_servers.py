@@ -54,6 +54,7 @@ def test_two_servers_fifty_operators(tmp_path: Path, capsys: Any) -> None:
     assert checks["entries"]["ok"], checks["entries"]
     assert checks["signatures"]["ok"], checks["signatures"]
     assert checks["server_logs"]["ok"], checks["server_logs"]
+    assert checks["every_operator_worked"]["ok"], checks["every_operator_worked"]
     # It was a load: every operator worked, values and signatures were stored, races happened.
     assert data["settings"]["operators"] == 50
     assert data["settings"]["servers"] == 2
