@@ -160,7 +160,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = SESSION_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry = inactivity timeout
+# Sliding expiry = inactivity timeout: SessionPolicyMiddleware pushes the expiry forward at most
+# once a minute (a session write per request would double the commits of every API call).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -36,7 +36,8 @@ def _login(client, password):
 
 def test_session_inactivity_timeout(personas, password, client, settings, clock):
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_TIMEOUT_MINUTES * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # sliding: each request restarts the clock
+    # Sliding: use restarts the clock (at most once a minute, so never longer than the timeout).
+    assert settings.SESSION_REFRESH_SECONDS < settings.SESSION_TIMEOUT_MINUTES * 60
     timeout = settings.SESSION_TIMEOUT_MINUTES
     _login(client, password)
     for _ in range(3):  # active use keeps the session alive well past one timeout
@@ -98,3 +99,15 @@ def test_locking_attempt_drops_its_own_session_cleanly(personas, api, lockout_3)
     assert response.status_code == 403
     assert "locked" in response.json()["message"]
     assert client.get("/api/v1/accounts/me").status_code == 401
+
+
+def test_the_expiry_slides_without_a_write_on_every_request(personas, password, client, clock):
+    """Requests within a minute do not rewrite the session; the first one after does."""
+    _login(client, password)
+    key = client.cookies["sessionid"].value
+    first = Session.objects.get(session_key=key).expire_date
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == first
+    clock(2)
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > first

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from galenic.accounts import sessions
@@ -14,6 +17,19 @@ from galenic.accounts.passwords import password_change_reason
 
 # Paths a user who must change their password may still reach.
 _API_ALLOWED = ("/api/v1/accounts/me",)
+
+
+# Sliding inactivity timeout without a session write on every request: the expiry is pushed
+# forward at most once per SESSION_REFRESH_SECONDS, so a session can end up to that much *before*
+# the full timeout, never after it.
+_REFRESHED = "_galenic_refreshed"
+
+
+def _slide_expiry(session: Any) -> None:
+    now = int(timezone.now().timestamp())
+    last = session.get(_REFRESHED)
+    if not isinstance(last, int) or now - last >= settings.SESSION_REFRESH_SECONDS:
+        session[_REFRESHED] = now  # marks the session modified: saved with a new expiry
 
 
 class SessionPolicyMiddleware:
@@ -36,6 +52,8 @@ class SessionPolicyMiddleware:
         session = getattr(request, "session", None)
         if session is not None and sessions.was_ended(session.session_key):
             session.flush()  # deleted server-side already; drop the cookie too
+        elif session is not None and session.session_key:
+            _slide_expiry(session)
         return response
 
     def _policy(self, request: HttpRequest) -> HttpResponse | None:
