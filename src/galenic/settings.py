@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "galenic.core.middleware.SecurityHeadersMiddleware",
     "galenic.core.middleware.RequestContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "galenic.core.middleware.SessionMiddleware",  # Django's, tolerant of a full disk
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,6 +110,10 @@ if _db.engine == "sqlite":
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Keep connections (one per thread): a full disk then still lets people read what
+            # is recorded, because the WAL index is already mapped (docs/reliability.md).
+            "CONN_MAX_AGE": env_int("GALENIC_DB_CONN_MAX_AGE", 60, minimum=0),
+            "CONN_HEALTH_CHECKS": True,
             "TEST": {"NAME": env_str("GALENIC_TEST_SQLITE_NAME", "") or None},
         }
     }

@@ -68,3 +68,17 @@ class Conflict(GalenicError):
 
     status = 409
     code = "conflict"
+
+
+class ServiceUnavailable(GalenicError):
+    """The database (or another service the request needs) cannot be reached: nothing was done."""
+
+    status = 503
+    code = "unavailable"
+
+
+class InsufficientStorage(GalenicError):
+    """The server's storage is full: the request was refused and nothing was saved."""
+
+    status = 507
+    code = "storage_full"

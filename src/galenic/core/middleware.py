@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from galenic.core.context import action_context, new_request_id
 from galenic.core.errors import GalenicError
+
+log = logging.getLogger("galenic.faults")
 
 
 class RequestContextMiddleware:
@@ -31,14 +37,14 @@ class RequestContextMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, GalenicError) or request.path.startswith("/api/"):
-            return None
-        context = {"title": "Not done", "text": exception.message, "errors": exception.errors}
-        if request.headers.get("HX-Request"):
-            body = render_to_string("galenic/_error_fragment.html", context, request=request)
-        else:
-            body = render_to_string("galenic/error.html", context, request=request)
-        return HttpResponse(body, status=exception.status)
+        from galenic.core.handlers import error_response, fault_response
+
+        if not isinstance(exception, GalenicError):
+            # The database down or the disk full: 503/507 with what happened to the request.
+            return fault_response(request, exception)
+        if request.path.startswith("/api/"):
+            return None  # the API's own handlers answer (galenic.api)
+        return error_response(request, exception)
 
 
 # No inline or eval'd script anywhere (htmx's hx-on and eval are off); styles may be inline attributes.
@@ -113,3 +119,21 @@ class RequestSizeLimitMiddleware:
         if size > limit:
             return too_large(request, size, limit)
         return self.get_response(request)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a session that cannot be saved because the database is unreachable
+    or its disk is full does not turn the answer into an error: the request's own outcome (a
+    page read, or work that did commit) is the truth the user must see. Only the sliding
+    inactivity expiry is not extended this time. Logged for the administrator."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        from galenic.core.faults import classify
+
+        try:
+            return super().process_response(request, response)
+        except (SessionInterrupted, DatabaseError) as exc:
+            if classify(exc) is None:
+                raise
+            log.warning("session of %s %s not saved: %s", request.method, request.path, exc)
+            return response

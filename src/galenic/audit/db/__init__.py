@@ -24,10 +24,19 @@ class DeferredAuditAppend(BaseDatabaseWrapper):
     galenic_deferred_audit = True
 
     def commit(self) -> None:
-        from galenic.audit.services import flush_pending
+        from django.db import DatabaseError, InterfaceError, OperationalError
 
-        flush_pending(self, commit=True)
-        super().commit()  # after an append that committed, psycopg finds nothing to commit
+        from galenic.audit.services import flush_pending
+        from galenic.core.faults import mark_commit_in_doubt
+
+        try:
+            flush_pending(self, commit=True)
+            super().commit()  # after an append that committed, psycopg finds nothing to commit
+        except DatabaseError as exc:
+            # A server that went away may have committed before it did: say so, not "not saved".
+            if self.vendor == "postgresql" and isinstance(exc, (OperationalError, InterfaceError)):
+                mark_commit_in_doubt(exc)
+            raise
 
     def savepoint_commit(self, sid: Any) -> None:
         # Inside a test case every "transaction" is a savepoint of the case's own atomic block;

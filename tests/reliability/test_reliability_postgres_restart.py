@@ -1,0 +1,101 @@
+"""PostgreSQL is restarted while people work on batches (a private cluster: the shared server
+is never touched).
+
+While it is down every request is refused cleanly: 503 with a readable message (JSON in the
+API's error shape for the API, a page for the UI), never a stack trace. Once it is back, the
+same app processes carry on without a restart, and nothing acknowledged is lost or half-written.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from reliability_support import (
+    AppServer,
+    Client,
+    Operator,
+    PrivatePostgres,
+    check_acknowledged_kept,
+    check_nothing_half_written,
+    clone_into_private_postgres,
+    soak,
+    wait_until,
+)
+
+from galenic.testing.support import service_unavailable
+
+pytestmark = pytest.mark.postgres_only
+
+
+@pytest.fixture
+def private_postgres(tmp_path):
+    cluster = PrivatePostgres(tmp_path / "pg")
+    why = cluster.available()
+    if why:
+        service_unavailable("postgres", f"cannot run a private PostgreSQL cluster: {why}")
+    cluster.init()
+    cluster.start()
+    yield cluster
+    cluster.stop("immediate")
+
+
+def _refused_cleanly(client: Client, path: str) -> None:
+    api = client.post_json(path, {"key": "a", "value": "21", "unit": "°C"})
+    assert api.status == 503, api.text
+    assert api.headers["Content-Type"].startswith("application/json")
+    assert api.data["code"] == "unavailable"
+    assert "database cannot be reached" in api.data["message"]
+    assert "nothing was saved" in api.data["message"]
+    assert api.headers.get("Retry-After")
+    page = client.get("/batches/")
+    assert page.status == 503
+    assert "database cannot be reached" in page.text
+    for answer in (api, page):
+        assert "Traceback" not in answer.text
+        assert "psycopg" not in answer.text.lower()
+
+
+def test_postgres_restart_during_a_running_batch(site_template, private_postgres, tmp_path):
+    site = clone_into_private_postgres(site_template, private_postgres, tmp_path / "site")
+    server = AppServer(site, workers=2, threads=2)
+    server.start()
+    numbers = site.rel_batches()
+    people = [
+        Operator(server, "olivia", numbers[0::2], transient=(503,)),
+        Operator(server, "oscar", numbers[1::2], transient=(503,)),
+    ]
+    probe = Client(server.base)
+    probe.login("victor")
+    threads = [threading.Thread(target=p.run, daemon=True) for p in people]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(soak(2, 10)):
+            before = sum(p.done for p in people)
+            wait_until(lambda before=before: sum(p.done for p in people) > before + 3, timeout=60)
+            private_postgres.stop("fast")  # what a restart for maintenance or a crash does
+            _refused_cleanly(probe, f"/api/v1/batches/{numbers[-1]}/steps/s1/values")
+            time.sleep(0.5)
+            private_postgres.start()
+            # The same app processes carry on: no restart of the app.
+            after = sum(p.done for p in people)
+            wait_until(lambda after=after: sum(p.done for p in people) > after + 3, timeout=60)
+    finally:
+        for p in people:
+            p.stop = True
+        for t in threads:
+            t.join(60)
+        server.stop()
+    for p in people:
+        assert p.error is None, p.error
+    refusals = [a for p in people for a in p.transient_answers]
+    for answer in refusals:
+        assert answer.data["code"] == "unavailable", answer.text
+        assert answer.data["message"], answer.text
+    ops = [op for p in people for op in p.ops]
+    check_nothing_half_written(site)
+    check_acknowledged_kept(site, ops)
+    assert not [op for op in ops if op.lost], "a request went unanswered"
+    site.assert_verifies()

@@ -1,0 +1,77 @@
+"""The app process is killed (SIGKILL: no cleanup runs anywhere) at random moments while people
+record values and sign steps, again and again, on this pass's database engine.
+
+What must hold after every restart: every entry and signature the client was told about is
+there as it was told; nothing the client was not told about is half there (no entry without its
+audit event, no signature without its record and event, no performed step without its
+signature, no value twice); an unanswered request retried with its Idempotency-Key is carried
+out exactly once; and at the end `galenic audit verify` and `galenic signatures verify` pass.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from reliability_support import (
+    AppServer,
+    Operator,
+    check_acknowledged_kept,
+    check_nothing_half_written,
+    soak,
+    wait_until,
+)
+
+
+def test_sigkill_while_recording_and_signing(site):
+    rounds = soak(4, 40)
+    server = AppServer(site, workers=2, threads=2, GALENIC_AUDIT_CHECKPOINT_EVERY="25")
+    server.start()
+    numbers = site.rel_batches()
+    people = [
+        Operator(server, "olivia", numbers[0::2]),
+        Operator(server, "oscar", numbers[1::2]),
+    ]
+    threads = [threading.Thread(target=p.run, daemon=True) for p in people]
+    for t in threads:
+        t.start()
+    rng = random.Random()
+    killed_during: list[int] = []
+    try:
+        for _ in range(rounds):
+            before = sum(p.done for p in people)
+            wait_until(
+                lambda before=before: sum(p.done for p in people) > before,
+                timeout=60,
+                what="work after restart",
+            )
+            time.sleep(rng.uniform(0.05, 1.0))
+            in_flight = sum(1 for p in people for op in p.ops if op.attempts and not op.outcome)
+            killed_during.append(in_flight)
+            server.kill()
+            # With every app process dead, what is on disk must already be whole.
+            check_nothing_half_written(site)
+            check_acknowledged_kept(site, [op for p in people for op in p.ops])
+            server.start()
+        # Let everyone finish what they were doing, then stop.
+        target = sum(p.done for p in people) + 4
+        wait_until(lambda: sum(p.done for p in people) >= target, timeout=60, what="final work")
+    finally:
+        for p in people:
+            p.stop = True
+        for t in threads:
+            t.join(60)
+        server.stop()
+    for p in people:
+        assert p.error is None, p.error
+    ops = [op for p in people for op in p.ops]
+    check_nothing_half_written(site)
+    check_acknowledged_kept(site, ops)
+    lost = [op for op in ops if op.lost and op.outcome]
+    print(
+        f"{rounds} kills, {len([o for o in ops if o.outcome])} operations done, "
+        f"{len(lost)} lost answers retried ({sum(o.outcome == 'done' for o in lost)} had been "
+        f"carried out), requests in flight at each kill: {killed_during}"
+    )
+    site.assert_verifies()
