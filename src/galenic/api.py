@@ -14,6 +14,7 @@ from ninja.security import django_auth
 
 import galenic
 from galenic.core.errors import GalenicError
+from galenic.core.idempotency import ReplayedRequest
 
 api = NinjaAPI(
     title="Galenic API",
@@ -28,6 +29,14 @@ api = NinjaAPI(
 @api.exception_handler(GalenicError)
 def galenic_error(request: HttpRequest, exc: GalenicError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ReplayedRequest)
+def replayed(request: HttpRequest, exc: ReplayedRequest) -> HttpResponse:
+    """Another copy of this request claimed its Idempotency-Key first; this one rolled back."""
+    from galenic.core import idempotency
+
+    return idempotency.refusal(request, request.user, exc.key, idempotency.fingerprint(request))
 
 
 @api.exception_handler(NinjaValidationError)

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "galenic.accounts.middleware.SessionPolicyMiddleware",
     "galenic.audit.middleware.RefusalAuditMiddleware",  # every 403 is a security event
+    "galenic.core.middleware.IdempotencyMiddleware",  # API writes with Idempotency-Key: once
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

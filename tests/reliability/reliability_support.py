@@ -686,12 +686,14 @@ class Operator:
             else {}
         )
         message = str(data.get("message", "")) if isinstance(data, dict) else ""
-        if answer.status == 409 and (
-            data.get("code") == "replayed"
-            or (
-                (op.lost or op.in_doubt)
-                and ("already recorded" in message or "already complete" in message)
-            )
+        replayed = data.get("code") == "replayed"
+        # With keys, a lost attempt that was carried out is refused as a replay; without, the
+        # record's state refuses it ("already recorded", "already complete").
+        already = "already recorded" in message or "already complete" in message
+        if (
+            answer.status == 409
+            and (op.lost or op.in_doubt)
+            and (replayed or (already and not self.use_keys))
         ):
             op.outcome = "done"  # the lost attempt had been carried out
             return

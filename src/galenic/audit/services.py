@@ -31,7 +31,7 @@ from galenic.accounts.permissions import require
 from galenic.audit import checkpoints as cp
 from galenic.audit.chain import GENESIS, SEP, canonical_json, format_ts, hash_payload, seal
 from galenic.audit.models import AuditEvent
-from galenic.core import context
+from galenic.core import context, idempotency
 from galenic.core.errors import ValidationFailed
 from galenic.core.timefmt import utcnow
 
@@ -273,6 +273,10 @@ def _append(
     """
     if not events:
         return
+    # An API request sent with an Idempotency-Key: the key commits with this transaction, or
+    # this transaction does not commit (core.idempotency). Before the events: on PostgreSQL
+    # the COMMIT rides on their last INSERT.
+    idempotency.claim(connection)
     if connection.vendor == "postgresql":
         _append_postgresql(connection, events, commit=commit)
     else:

@@ -137,3 +137,55 @@ class SessionMiddleware(DjangoSessionMiddleware):
                 raise
             log.warning("session of %s %s not saved: %s", request.method, request.path, exc)
             return response
+
+
+class IdempotencyMiddleware:
+    """API writes sent with an ``Idempotency-Key`` are carried out once (``core.idempotency``).
+
+    After authentication: a key is scoped to the person sending it. Requests without the
+    header, reads, pages and callers without a session (gateways) pass through untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from galenic.core import context, idempotency
+
+        key = request.headers.get(idempotency.HEADER)
+        if (
+            key is None
+            or request.method not in idempotency.WRITE_METHODS
+            or not request.path.startswith("/api/")
+        ):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        if not idempotency.KEY_PATTERN.match(key):
+            message = "An Idempotency-Key is 1 to 200 printable ASCII characters without spaces."
+            return JsonResponse(
+                {
+                    "code": "invalid",
+                    "message": message,
+                    "errors": [{"field": idempotency.HEADER, "message": message}],
+                },
+                status=400,
+            )
+        fingerprint = idempotency.fingerprint(request)
+        if idempotency.find(user.pk, key) is not None:
+            return idempotency.refusal(request, user, key, fingerprint)
+        pending = idempotency.PendingKey(
+            user_id=user.pk,
+            key=key,
+            fingerprint=fingerprint,
+            method=str(request.method),
+            path=request.path,
+            request_id=context.current().request_id,
+        )
+        with idempotency.pending(pending):
+            response = self.get_response(request)
+        if response.status_code < 500 and not getattr(response, "streaming", False):
+            idempotency.store_answer(
+                pending, response.status_code, response.get("Content-Type", ""), response.content
+            )
+        return response

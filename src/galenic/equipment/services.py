@@ -734,6 +734,27 @@ def _insert_new(items: list[_Item], gateway: Gateway, now: datetime) -> set[tupl
     return stored
 
 
+def _conflicting_duplicates(items: list[_Item]) -> list[_Item]:
+    """Redelivered readings whose key is stored with another value or quality: a redelivery
+    repeats a reading, anything else under the same key is refused (and audited)."""
+    if not items:
+        return []
+    stored = {
+        (row["tag_id"], row["seq"]): row
+        for row in TagValue.objects.filter(
+            tag_id__in={i.tag.pk for i in items}, seq__in={i.seq for i in items}
+        ).values("tag_id", "seq", "value", "quality")
+    }
+    different = []
+    for item in items:
+        row = stored.get((item.tag.pk, item.seq))
+        if row is None:
+            continue
+        if row["value"] != item.value or row["quality"] != item.quality:
+            different.append(item)
+    return different
+
+
 def _open_state(e: Excursion) -> limits.OpenExcursion:
     return limits.OpenExcursion(
         level=limits.Level(e.level),
@@ -924,7 +945,23 @@ def ingest_readings(*, actor: Any, items: Sequence[Any]) -> IngestResult:
                 stored.discard((i.tag.pk, i.seq))  # a key twice in one batch: the first one
                 new_items.append(i)
         result.accepted = len(new_items)
-        result.duplicates = len(good) - len(new_items)
+        new_ids = {id(i) for i in new_items}
+        duplicates = [i for i in good if id(i) not in new_ids]
+        conflicting = _conflicting_duplicates(duplicates)
+        for item in conflicting:
+            refusal = _Refused(
+                "conflicting_duplicate",
+                f"reading #{item.seq} of {item.tag.code} was already stored with another "
+                "value: a replayed or altered message, or the device's counter restarted; "
+                "the stored reading stands",
+                security=True,
+            )
+            key = (item.tag.source, item.tag.code, refusal.code)
+            refused[key] = (refusal, refused.get(key, (refusal, 0))[1] + 1)
+            result.rejected.append(
+                {"index": item.index, "code": refusal.code, "reason": refusal.message}
+            )
+        result.duplicates = len(duplicates) - len(conflicting)
         result.excursions_opened = _track_excursions(actor, new_items, now)
         if refused:
             _record_refusals(actor, gateway, refused, now)
