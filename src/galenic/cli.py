@@ -78,6 +78,76 @@ def serve(
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with the server
 
 
+@app.command()
+def backup(
+    dest: str = typer.Argument(..., help="New (or empty) directory to write the backup into."),
+) -> None:
+    """Back up the database (SQLite online backup API / pg_dump custom format) with the audit
+    checkpoints and the signing public key, while the app keeps running (docs/reliability.md)."""
+    setup_django()
+    from pathlib import Path
+
+    from galenic.core.backup import backup as do_backup
+    from galenic.core.errors import GalenicError
+
+    try:
+        result = do_backup(Path(dest))
+    except GalenicError as exc:
+        raise fail(f"Backup not made: {exc.message}") from None
+    audit = result.manifest["audit"]
+    typer.echo(
+        f"Backup written to {result.path}: {result.manifest['database']['vendor']} database, "
+        f"audit trail #1..#{audit['head_seq']} (head {audit['head_hash'][:16]}…), "
+        f"{audit['checkpoints']} signed checkpoints, key {audit['key_fingerprint']}."
+    )
+    typer.echo("Keep the audit key (GALENIC_AUDIT_KEY_FILE) in escrow: it is not in the backup.")
+
+
+@app.command()
+def restore(
+    src: str = typer.Argument(..., help="A directory written by `galenic backup`."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace a database that holds data (recorded in the audit trail)."
+    ),
+    reason: str = typer.Option("", help="Why (kept with the restore's audit event)."),
+) -> None:
+    """Restore a backup into the configured database, merge its checkpoints, record the restore
+    in the audit trail and verify the result. Exit 0 verified, 1 refused, 2 restored but the
+    audit trail does not verify (e.g. an older copy than the checkpoints record)."""
+    setup_django()
+    from pathlib import Path
+
+    from galenic.audit.verify import verify_chain
+    from galenic.core.backup import restore as do_restore
+    from galenic.core.errors import GalenicError
+
+    try:
+        result = do_restore(Path(src), force=force, reason=reason)
+    except GalenicError as exc:
+        raise fail(f"Not restored: {exc.message}") from None
+    audit = result.manifest["audit"]
+    typer.echo(
+        f"Restored the backup of {result.manifest['created_at']} "
+        f"(audit trail #1..#{audit['head_seq']})"
+        + (
+            f", replacing a database with audit trail up to #{result.replaced['audit_head_seq']}"
+            if result.replaced
+            else ""
+        )
+        + f"; {result.checkpoints_added} checkpoints added to the checkpoint file."
+    )
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    verified = verify_chain()
+    if not verified.ok:
+        raise fail(
+            "Restored, but the audit trail does not verify: "
+            f"{verified.problem} (run `galenic audit verify` for every problem)",
+            code=2,
+        )
+    typer.echo(f"OK: {verified.checked} audit events verified.")
+
+
 @app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Run a Django management command (for operators of the system)."""

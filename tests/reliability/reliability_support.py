@@ -278,20 +278,40 @@ class Site:
     def galenic(
         self, *args: str, check: bool = True, timeout: float = 180, **env: str
     ) -> subprocess.CompletedProcess[str]:
-        """Run the ``galenic`` command against this site."""
-        result = subprocess.run(
-            [sys.executable, "-m", "galenic", *args],
-            env=self.env(**env),
+        """Run one ``galenic`` command against this site."""
+        [result] = self.galenic_many([list(args)], check=check, timeout=timeout, env=env)
+        return result
+
+    def galenic_many(
+        self,
+        commands: list[list[str]],
+        *,
+        check: bool = True,
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+    ) -> list[subprocess.CompletedProcess[str]]:
+        """Run ``galenic`` commands in turn, in one process (one Django start-up for all)."""
+        payload = json.dumps([{"args": args, "env": env or {}} for args in commands])
+        run = subprocess.run(
+            [sys.executable, str(HERE / "rel_cli.py"), payload],
+            env=self.env(),
             capture_output=True,
             text=True,
             timeout=timeout,
             cwd=self.data_dir,
         )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"galenic {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-            )
-        return result
+        if run.returncode != 0:
+            raise AssertionError(f"rel_cli.py failed:\n{run.stdout}\n{run.stderr}")
+        results = [
+            subprocess.CompletedProcess(["galenic", *args], r["code"], r["stdout"], r["stderr"])
+            for args, r in zip(commands, json.loads(run.stdout), strict=True)
+        ]
+        for result in results:
+            if check and result.returncode != 0:
+                raise AssertionError(
+                    f"{' '.join(result.args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+                )
+        return results
 
     def python(self, script: Path, *args: str, timeout: float = 300) -> str:
         result = subprocess.run(
@@ -333,10 +353,11 @@ class Site:
 
     def assert_verifies(self) -> None:
         """``galenic audit verify`` and ``galenic signatures verify`` both pass."""
-        audit = self.audit_verify()
+        audit, signatures = self.galenic_many(
+            [["audit", "verify"], ["signatures", "verify"]], check=False
+        )
         assert audit.returncode == 0, f"audit verify failed:\n{audit.stdout}\n{audit.stderr}"
         assert audit.stdout.startswith("OK"), audit.stdout
-        signatures = self.galenic("signatures", "verify", check=False)
         assert signatures.returncode == 0, (
             f"signatures verify failed:\n{signatures.stdout}\n{signatures.stderr}"
         )
