@@ -4,6 +4,7 @@ a running batch of MBR-REL and clients logged in as the personas of tests/confte
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,11 @@ def authority(user: Any) -> Any:
     )
 
 
-def running_batch(personas: dict[str, Any], number: str = "REL-T1") -> str:
-    """MBR-REL effective (stored directly: the lifecycle is not under test here) and one batch
-    of it released and started; the operator, verifier and supervisor have signed the policy."""
-    doc = io.load_yaml((DATA / "reliability.yaml").read_text())
+def running_batch(personas: dict[str, Any], number: str = "REL-T1", text: str = "") -> str:
+    """MBR-REL (or the document ``text``) effective (stored directly: the lifecycle is not under
+    test here) and one batch of it released and started; the operator, verifier and supervisor
+    have signed the policy."""
+    doc = io.load_yaml(text or (DATA / "reliability.yaml").read_text())
     now = utcnow()
     author = personas["engineer"]
     master, _ = MasterRecord.objects.get_or_create(
@@ -73,3 +75,27 @@ class ApiClient:
         return self.client.post(
             path, json.dumps(data), content_type="application/json", headers=headers
         )
+
+
+class Clock:
+    """The server's clock, set by the test (``core.timefmt.utcnow`` everywhere it was imported)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def install(self, monkeypatch: Any) -> Clock:
+        import sys
+
+        from galenic.core import timefmt
+
+        real = timefmt.utcnow
+        for name, module in list(sys.modules.items()):
+            if name.startswith("galenic") and getattr(module, "utcnow", None) is real:
+                monkeypatch.setattr(module, "utcnow", self)
+        return self

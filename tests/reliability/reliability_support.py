@@ -905,3 +905,74 @@ class SmallDisk:
         if self.mounted:
             subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
             self.mounted = False
+
+
+class PrivateMosquitto:
+    """A Mosquitto of our own on a free port, with persistence, that a test may restart (the
+    shared broker on 1883 is not ours). As tests/gateway's, for processes outside pytest."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.port = free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config = workdir / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"user root\npersistence_location {workdir}/\nmax_queued_messages 100000\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def available(self) -> str:
+        return "" if Path(self.binary).exists() else f"no mosquitto binary at {self.binary}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open(self.port), timeout=10, what="private mosquitto up")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # saves its persistence file
+            self.proc.wait(10)
+        self.proc = None
+
+
+class GatewayProcess:
+    """``galenic gateway run`` as the shop floor runs it (no Django), killable with SIGKILL."""
+
+    def __init__(self, config: Path, env: dict[str, str]) -> None:
+        self.config = config
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = config.with_suffix(".log")
+
+    def start(self) -> None:
+        log = open(self.log, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "galenic", "gateway", "run", "--config", str(self.config)],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None

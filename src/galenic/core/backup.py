@@ -20,7 +20,6 @@ audit trail and verifies the result.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import hashlib
 import json
@@ -463,6 +462,7 @@ def restore(source: Path, *, force: bool = False, reason: str = "") -> RestoreRe
     else:
         _restore_postgresql(file)
     added = _merge_checkpoints(source)
+    notes = _migrate_if_older()
     audit_info = manifest["audit"]
     with transaction.atomic():
         audit.record(
@@ -480,17 +480,23 @@ def restore(source: Path, *, force: bool = False, reason: str = "") -> RestoreRe
                 "backup_head_hash": audit_info["head_hash"],
                 "galenic_version": manifest["galenic_version"],
                 "replaced": current is not None,
+                "migrated": bool(notes),
             },
             reason=reason or "restored from a backup",
         )
     write_checkpoint(kind="restore")
-    result = RestoreResult(manifest=manifest, replaced=current, checkpoints_added=added)
+    return RestoreResult(manifest=manifest, replaced=current, checkpoints_added=added, notes=notes)
+
+
+def _migrate_if_older() -> list[str]:
+    """A backup of an earlier release: bring its schema to this release before anything is
+    written with this release's code (the restore's own audit event included)."""
+    from django.core.management import call_command
     from django.db.migrations.executor import MigrationExecutor
 
-    with contextlib.suppress(Exception):
-        executor = MigrationExecutor(connections["default"])
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            result.notes.append(
-                "the backup was made by an earlier release: run `galenic migrate` before serving"
-            )
-    return result
+    executor = MigrationExecutor(connections["default"])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not plan:
+        return []
+    call_command("migrate", interactive=False, verbosity=0)
+    return [f"the backup was made by an earlier release: {len(plan)} migrations applied"]
