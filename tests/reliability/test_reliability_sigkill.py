@@ -26,7 +26,7 @@ from reliability_support import (
 
 def test_sigkill_while_recording_and_signing(site):
     rounds = soak(4, 40)
-    server = AppServer(site, workers=2, threads=2, GALENIC_AUDIT_CHECKPOINT_EVERY="25")
+    server = AppServer(site, workers=1, threads=4, GALENIC_AUDIT_CHECKPOINT_EVERY="25")
     server.start()
     numbers = site.rel_batches()
     people = [
@@ -46,7 +46,7 @@ def test_sigkill_while_recording_and_signing(site):
                 timeout=60,
                 what="work after restart",
             )
-            time.sleep(rng.uniform(0.05, 1.0))
+            time.sleep(rng.uniform(0.05, 0.8))
             in_flight = sum(1 for p in people for op in p.ops if op.attempts and not op.outcome)
             killed_during.append(in_flight)
             server.kill()
