@@ -341,6 +341,15 @@ class Site:
         rows = self.query(sql, params)
         return rows[0][0] if rows else None
 
+    def entries_of(self, number: str) -> int:
+        return int(
+            self.scalar(
+                "SELECT COUNT(*) FROM execution_entry e JOIN execution_batch b "
+                "ON b.id = e.batch_id WHERE b.number = ?",
+                (number,),
+            )
+        )
+
     def rel_batches(self) -> list[str]:
         """The started batches of MBR-REL the seed issued, in order."""
         rows = self.query(
@@ -373,6 +382,21 @@ class Site:
 SEED = HERE / "rel_seed.py"
 
 
+def _drop_leftovers(pg: PgServer, prefix: str) -> None:
+    """Databases an interrupted earlier run of this checkout left on the shared server."""
+    with pg.connect() as conn:
+        names = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"]
+            ).fetchall()
+        ]
+    for name in names:
+        pid = name[len(prefix) :].split("_")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            pg.drop_database(name)
+
+
 class SiteTemplate:
     """A seeded site made once per test run and cloned per test (a file copy on SQLite,
     CREATE DATABASE ... TEMPLATE on PostgreSQL)."""
@@ -382,10 +406,12 @@ class SiteTemplate:
         self.pg = pg
         self.batches = batches
         self.counter = 0
-        self.name = f"galenic_rel_{checkout_suffix()}_{os.getpid()}"
+        prefix = f"galenic_rel_{checkout_suffix()}_"
+        self.name = f"{prefix}{os.getpid()}"
         data = root / "template"
         data.mkdir(parents=True, exist_ok=True)
         if pg is not None:
+            _drop_leftovers(pg, prefix)
             pg.drop_database(self.name)
             pg.execute(f'CREATE DATABASE "{self.name}"')
             self.site = Site(data, pg.url(self.name), pg=pg, pg_name=self.name)
@@ -736,8 +762,7 @@ class Operator:
                             op.path, op.payload(self.user), key=op.idem if self.use_keys else None
                         )
                     except ConnectionLost:
-                        op.lost += 1
-                        self.client = None if op.attempts > 50 else self.client
+                        op.lost += 1  # the session (a database row) outlives the process
                         time.sleep(0.1)
                         continue
                     if answer.status in self.transient:
@@ -756,18 +781,30 @@ class Operator:
         return [op for op in self.ops if op.outcome]
 
 
+def work_done(people: list[Operator]) -> int:
+    """Operations finished so far; raises at once the error that stopped someone."""
+    for person in people:
+        if person.error is not None:
+            raise AssertionError(f"{person.user} stopped: {person.error!r}") from person.error
+    return sum(p.done for p in people)
+
+
+# Every way an entry comes to be, each with its own audit event (execution/services.py).
+ENTRY_ACTIONS = "('execution.entry.record', 'execution.entry.correct', 'execution.entry.calculate')"
+
+
 def check_nothing_half_written(site: Site) -> None:
     """No entry without its audit event, no signature without its record and audit event, no
     performed step without its signature, no audit event naming an entry that is not there."""
     orphans = site.query(
         "SELECT e.id FROM execution_entry e WHERE NOT EXISTS (SELECT 1 FROM audit_auditevent a "
-        "WHERE a.action = 'execution.entry.record' AND a.object_type = 'execution.entry' "
+        f"WHERE a.action IN {ENTRY_ACTIONS} AND a.object_type = 'execution.entry' "
         "AND a.object_id = CAST(e.id AS TEXT))"
     )
     assert not orphans, f"entries without their audit event: {orphans}"
     ghosts = site.query(
-        "SELECT a.seq, a.object_id FROM audit_auditevent a WHERE a.action = "
-        "'execution.entry.record' AND NOT EXISTS (SELECT 1 FROM execution_entry e "
+        f"SELECT a.seq, a.object_id FROM audit_auditevent a WHERE a.action IN {ENTRY_ACTIONS} "
+        "AND a.object_type = 'execution.entry' AND NOT EXISTS (SELECT 1 FROM execution_entry e "
         "WHERE CAST(e.id AS TEXT) = a.object_id)"
     )
     assert not ghosts, f"audit events of entries that do not exist: {ghosts}"

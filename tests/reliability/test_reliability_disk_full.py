@@ -22,6 +22,7 @@ from reliability_support import (
     check_nothing_half_written,
     soak,
     wait_until,
+    work_done,
 )
 
 from galenic.testing.support import service_unavailable
@@ -85,8 +86,8 @@ def test_disk_full_during_writes(site, small_disk):
         t.start()
     try:
         for _ in range(soak(2, 10)):
-            before = sum(p.done for p in people)
-            wait_until(lambda before=before: sum(p.done for p in people) > before + 3, timeout=60)
+            before = work_done(people)
+            wait_until(lambda before=before: work_done(people) > before + 3, timeout=60)
             small_disk.fill()
             refused = sum(len(p.transient_answers) for p in people)
             wait_until(
@@ -97,8 +98,8 @@ def test_disk_full_during_writes(site, small_disk):
             _refused_cleanly(probe, numbers[-1])
             time.sleep(0.3)
             small_disk.free_space()
-            after = sum(p.done for p in people)
-            wait_until(lambda after=after: sum(p.done for p in people) > after + 3, timeout=60)
+            after = work_done(people)
+            wait_until(lambda after=after: work_done(people) > after + 3, timeout=60)
     finally:
         for p in people:
             p.stop = True

@@ -25,10 +25,13 @@ from reliability_support import (
     wait_until,
 )
 
+from galenic.gateway.demo_plant import TAGS
 from galenic.testing.support import service_unavailable
 
-TAG = "GRN-01.product_temp"
-TOPIC = "reliability/GRN-01/telemetry"
+# A process tag of the demo plant (registered on GW-DEMO by the seeded demo site).
+DEMO_TAG = next(t for t in TAGS if not t.code.endswith(".weight"))
+TAG = DEMO_TAG.code
+TOPIC = f"reliability/{DEMO_TAG.equipment}/telemetry"
 
 
 class Publisher:
@@ -54,7 +57,7 @@ class Publisher:
                         payload = {
                             "ts": datetime.now(UTC).isoformat(),
                             "seq": seq + 1,
-                            "product_temp": f"{20 + (seq % 50) / 10:.1f}",
+                            "value": f"{20 + (seq % 50) / 10:.1f}",
                         }
                         await c.publish(TOPIC, json.dumps(payload).encode(), qos=1)
                         seq += 1
@@ -112,10 +115,10 @@ def test_broker_app_and_gateway_restarts_lose_and_duplicate_nothing(site, tmp_pa
                     "topics": [
                         {
                             "topic": TOPIC,
-                            "source": "GRN-01",
+                            "source": DEMO_TAG.equipment,
                             "timestamp": "ts",
                             "seq": "seq",
-                            "values": [{"field": "product_temp", "tag": TAG, "unit": "degC"}],
+                            "values": [{"field": "value", "tag": TAG, "unit": DEMO_TAG.unit}],
                         }
                     ],
                 },

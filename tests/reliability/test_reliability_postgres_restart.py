@@ -22,6 +22,7 @@ from reliability_support import (
     clone_into_private_postgres,
     soak,
     wait_until,
+    work_done,
 )
 
 from galenic.testing.support import service_unavailable
@@ -73,15 +74,15 @@ def test_postgres_restart_during_a_running_batch(site_template, private_postgres
         t.start()
     try:
         for _ in range(soak(2, 10)):
-            before = sum(p.done for p in people)
-            wait_until(lambda before=before: sum(p.done for p in people) > before + 3, timeout=60)
+            before = work_done(people)
+            wait_until(lambda before=before: work_done(people) > before + 3, timeout=60)
             private_postgres.stop("fast")  # what a restart for maintenance or a crash does
             _refused_cleanly(probe, f"/api/v1/batches/{numbers[-1]}/steps/s1/values")
             time.sleep(0.5)
             private_postgres.start()
             # The same app processes carry on: no restart of the app.
-            after = sum(p.done for p in people)
-            wait_until(lambda after=after: sum(p.done for p in people) > after + 3, timeout=60)
+            after = work_done(people)
+            wait_until(lambda after=after: work_done(people) > after + 3, timeout=60)
     finally:
         for p in people:
             p.stop = True

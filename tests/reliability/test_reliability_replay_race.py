@@ -40,7 +40,7 @@ def test_racing_copies_of_a_request_are_carried_out_once(site):
     for answer in answers:
         if answer.status == 409:
             assert answer.data["code"] == "replayed", answer.text
-    assert site.scalar("SELECT COUNT(*) FROM execution_entry") == 1
+    assert site.entries_of(number) == 1
     assert (
         site.scalar(
             "SELECT COUNT(*) FROM audit_auditevent WHERE action = ? AND category = ?",

@@ -21,6 +21,7 @@ from reliability_support import (
     check_nothing_half_written,
     soak,
     wait_until,
+    work_done,
 )
 
 
@@ -40,9 +41,9 @@ def test_sigkill_while_recording_and_signing(site):
     killed_during: list[int] = []
     try:
         for _ in range(rounds):
-            before = sum(p.done for p in people)
+            before = work_done(people)
             wait_until(
-                lambda before=before: sum(p.done for p in people) > before,
+                lambda before=before: work_done(people) > before,
                 timeout=60,
                 what="work after restart",
             )
@@ -55,8 +56,8 @@ def test_sigkill_while_recording_and_signing(site):
             check_acknowledged_kept(site, [op for p in people for op in p.ops])
             server.start()
         # Let everyone finish what they were doing, then stop.
-        target = sum(p.done for p in people) + 4
-        wait_until(lambda: sum(p.done for p in people) >= target, timeout=60, what="final work")
+        target = work_done(people) + 4
+        wait_until(lambda: work_done(people) >= target, timeout=60, what="final work")
     finally:
         for p in people:
             p.stop = True
