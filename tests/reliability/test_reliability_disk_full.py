@@ -34,7 +34,8 @@ FULL = "storage is full"
 
 @pytest.fixture
 def small_disk(tmp_path):
-    disk = SmallDisk(tmp_path / "disk", "4m")
+    # Room for the database and a WAL of up to 1000 pages (SQLite checkpoints it then).
+    disk = SmallDisk(tmp_path / "disk", "16m")
     why = disk.mount()
     if why:
         service_unavailable("tmpfs", f"cannot mount a small tmpfs: {why}")
@@ -87,7 +88,9 @@ def test_disk_full_during_writes(site, small_disk):
     try:
         for _ in range(soak(2, 10)):
             before = work_done(people)
-            wait_until(lambda before=before: work_done(people) > before + 3, timeout=60)
+            wait_until(
+                lambda before=before: work_done(people) > before + 3, timeout=60, what="work"
+            )
             small_disk.fill()
             refused = sum(len(p.transient_answers) for p in people)
             wait_until(
@@ -99,7 +102,11 @@ def test_disk_full_during_writes(site, small_disk):
             time.sleep(0.3)
             small_disk.free_space()
             after = work_done(people)
-            wait_until(lambda after=after: work_done(people) > after + 3, timeout=60)
+            wait_until(
+                lambda after=after: work_done(people) > after + 3,
+                timeout=60,
+                what="work after space was freed",
+            )
     finally:
         for p in people:
             p.stop = True
