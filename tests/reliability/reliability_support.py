@@ -703,6 +703,7 @@ class Operator:
         *,
         transient: tuple[int, ...] = (),
         use_keys: bool = True,
+        timeout: float = 15,
     ) -> None:
         self.server = server
         self.user = user
@@ -714,10 +715,11 @@ class Operator:
         self.error: BaseException | None = None
         self.transient_answers: list[Answer] = []
         self.client: Client | None = None
+        self.timeout = timeout
 
     def _client(self) -> Client:
         if self.client is None:
-            client = Client(self.server.base)
+            client = Client(self.server.base, timeout=self.timeout)
             client.login(self.user)
             self.client = client
         return self.client

@@ -43,7 +43,9 @@ def test_two_servers_fifty_operators(tmp_path: Path, capsys: Any) -> None:
     )
     with capsys.disabled():  # the latency figures belong in the run's output
         print()
-        print("\n".join(line for line in done.stdout.splitlines() if line.startswith(("#", "BENCH"))))
+        print(
+            "\n".join(line for line in done.stdout.splitlines() if line.startswith(("#", "BENCH")))
+        )
     assert report.exists(), done.stderr[-3000:]
     data = json.loads(report.read_text())
     checks = data["checks"]

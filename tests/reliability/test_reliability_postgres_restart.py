@@ -64,8 +64,9 @@ def test_postgres_restart_during_a_running_batch(site_template, private_postgres
     server.start()
     numbers = site.rel_batches()
     people = [
-        Operator(server, "olivia", numbers[0::2], transient=(503,)),
-        Operator(server, "oscar", numbers[1::2], transient=(503,)),
+        # A generous timeout: an answer that never comes is what this test must not see.
+        Operator(server, "olivia", numbers[0::2], transient=(503,), timeout=45),
+        Operator(server, "oscar", numbers[1::2], transient=(503,), timeout=45),
     ]
     probe = Client(server.base)
     probe.login("victor")
@@ -98,5 +99,6 @@ def test_postgres_restart_during_a_running_batch(site_template, private_postgres
     ops = [op for p in people for op in p.ops]
     check_nothing_half_written(site)
     check_acknowledged_kept(site, ops)
-    assert not [op for op in ops if op.lost], "a request went unanswered"
+    unanswered = [(op.batch, op.step, op.key, op.kind) for op in ops if op.lost]
+    assert not unanswered, f"requests went unanswered: {unanswered}"
     site.assert_verifies()
