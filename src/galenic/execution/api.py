@@ -462,6 +462,9 @@ def document_file(request: HttpRequest, number: str, attachment_id: str) -> Http
     response = HttpResponse(bytes(stored.content), content_type=named.media_type)
     response["Content-Disposition"] = f'inline; filename="{named.filename}"'
     response["X-Content-SHA256"] = named.sha256
+    # Shown inline, so locked down like MBR attachments: no script, no sniffing, no framing.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     return response
 
 
