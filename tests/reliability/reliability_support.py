@@ -769,7 +769,7 @@ class Operator:
                         continue
                     if answer.status in self.transient:
                         self.transient_answers.append(answer)
-                        if "may or may not" in answer.text:
+                        if "may or may not" in answer.text or "had saved its work" in answer.text:
                             op.in_doubt += 1
                         time.sleep(0.1)
                         continue

@@ -62,6 +62,22 @@ def test_broken_commit_is_in_doubt():
     assert "may or may not have been saved" in error.message
 
 
+def test_a_fault_after_the_work_was_committed_says_it_was_saved():
+    """E.g. the database goes away while the answer is being read back after the COMMIT."""
+    from galenic.core.faults import begin_request, note_committed
+
+    begin_request()
+    note_committed()
+    try:
+        error = classify(_wrapped(sqlite3.OperationalError("unable to open database file")))
+    finally:
+        begin_request()
+    assert error is not None
+    assert error.status == 503
+    assert "had saved its work" in error.message
+    assert "nothing was saved" not in error.message
+
+
 def test_bugs_are_not_faults():
     assert classify(IntegrityError("UNIQUE constraint failed")) is None
     assert classify(ValueError("no")) is None

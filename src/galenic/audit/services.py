@@ -277,6 +277,7 @@ def _append(
     # this transaction does not commit (core.idempotency). Before the events: on PostgreSQL
     # the COMMIT rides on their last INSERT.
     idempotency.claim(connection)
+    connection.galenic_appended = True  # type: ignore[attr-defined]
     if connection.vendor == "postgresql":
         _append_postgresql(connection, events, commit=commit)
     else:

@@ -13,6 +13,7 @@ import errno
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from galenic.core.errors import GalenicError, InsufficientStorage, ServiceUnavailable
@@ -24,6 +25,11 @@ UNAVAILABLE_MESSAGE = (
 STORAGE_FULL_MESSAGE = (
     "The server's storage is full, so this request was refused and nothing was saved. "
     "Work recorded before is safe. Tell the system administrator to free space, then try again."
+)
+SAVED_MESSAGE = (
+    "This request had saved its work when the database became unreachable (or its storage "
+    "full), so the answer could not be completed. Look at the record before doing it again "
+    "(an API request retried with the same Idempotency-Key is never carried out twice)."
 )
 READ_UNAVAILABLE_MESSAGE = (
     "The database cannot be reached right now, so this cannot be shown. "
@@ -82,6 +88,18 @@ def _sqlite_storage_full(exc: sqlite3.Error, text: str) -> bool:
     return free < LOW_SPACE_BYTES
 
 
+# Whether the current request has committed audited work (set by the database engine's commit).
+_committed: ContextVar[bool] = ContextVar("galenic_request_committed", default=False)
+
+
+def begin_request() -> None:
+    _committed.set(False)
+
+
+def note_committed() -> None:
+    _committed.set(True)
+
+
 def mark_commit_in_doubt(exc: BaseException) -> None:
     """The connection failed while a COMMIT may have reached the server (PostgreSQL)."""
     exc.galenic_commit_in_doubt = True  # type: ignore[attr-defined]
@@ -91,7 +109,15 @@ def classify(exc: BaseException, *, writing: bool = True) -> GalenicError | None
     """The user-facing error for a database or storage fault, or None for anything else
     (a constraint violation or a programming error stays a 500: it is a bug, not a fault).
 
-    ``writing``: the request meant to change something (the message says what became of it)."""
+    ``writing``: the request meant to change something (the message says what became of it).
+    A fault after the request committed its work says so instead of "nothing was saved"."""
+    error = _classify(exc, writing=writing)
+    if error is not None and _committed.get():
+        return type(error)(SAVED_MESSAGE)
+    return error
+
+
+def _classify(exc: BaseException, *, writing: bool) -> GalenicError | None:
     import psycopg
     from django.db import InterfaceError, OperationalError
 

@@ -27,6 +27,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from galenic.core.faults import begin_request
+
+        begin_request()
         request_id = new_request_id()
         source = "api" if request.path.startswith("/api/") else "web"
         remote = request.META.get("REMOTE_ADDR", "")

@@ -439,7 +439,12 @@ def change_tag(*, actor: Any, code: str, reason: str, **changes: Any) -> Tag:
             f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0]
         )
     with transaction.atomic():
-        tag = Tag.objects.select_for_update(no_key=True).select_related("equipment").filter(code=code).first()
+        tag = (
+            Tag.objects.select_for_update(no_key=True)
+            .select_related("equipment")
+            .filter(code=code)
+            .first()
+        )
         if tag is None:
             raise NotFound(f"no tag {code!r}", field="code")
         old = _tag_values(tag)

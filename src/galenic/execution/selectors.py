@@ -138,7 +138,8 @@ _BATCH_ROW = RowShape(Batch, defer=["document_json"])
 _STEP_ROW = RowShape(StepExecution)
 _ENTRY_ROW = RowShape(Entry)
 _RECORDER_ROW = RowShape(
-    User, defer=[f.attname for f in User._meta.concrete_fields if f.attname not in ("id", "username")]
+    User,
+    defer=[f.attname for f in User._meta.concrete_fields if f.attname not in ("id", "username")],
 )
 
 

@@ -1653,7 +1653,9 @@ def perform_step(
 def _signed_execution(
     batch: Batch, step_key: str, iteration: int | None, *, verifying: bool
 ) -> StepExecution:
-    found = StepExecution.objects.select_for_update(no_key=True).filter(batch=batch, step_key=step_key)
+    found = StepExecution.objects.select_for_update(no_key=True).filter(
+        batch=batch, step_key=step_key
+    )
     if iteration is not None:
         found = found.filter(iteration=iteration)
     execution = found.order_by("-iteration").first()

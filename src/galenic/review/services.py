@@ -127,7 +127,9 @@ def refresh_report(*, actor: Any, number: str) -> BatchReview:
                         "reviewed once it is completed.",
                         field="status",
                     )
-                review = BatchReview.objects.select_for_update(no_key=True).filter(batch=batch).first()
+                review = (
+                    BatchReview.objects.select_for_update(no_key=True).filter(batch=batch).first()
+                )
                 created = review is None
                 if review is not None:
                     review.batch = batch
@@ -191,7 +193,11 @@ def acknowledge(*, actor: Any, number: str, item_id: int, comment: str) -> Revie
         raise ValidationFailed(f"Keep the comment under {MAX_COMMENT} characters.", field="comment")
     with transaction.atomic():
         batch, review = _locked_review(number)
-        item = ReviewItem.objects.select_for_update(no_key=True).filter(review=review, pk=item_id).first()
+        item = (
+            ReviewItem.objects.select_for_update(no_key=True)
+            .filter(review=review, pk=item_id)
+            .first()
+        )
         if item is None:
             raise NotFound(f"Batch {number} has no exception {item_id}.", field="item")
         _refuse(rules.acknowledge_blockers(facts(actor=actor, batch=batch, review=review)))

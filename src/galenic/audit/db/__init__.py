@@ -22,13 +22,15 @@ class DeferredAuditAppend(BaseDatabaseWrapper):
     """Mixin: append collected audit events at the commit of the logical transaction."""
 
     galenic_deferred_audit = True
+    galenic_appended = False  # events appended in the open transaction (immediate appends)
 
     def commit(self) -> None:
         from django.db import DatabaseError, InterfaceError, OperationalError
 
-        from galenic.audit.services import flush_pending
-        from galenic.core.faults import mark_commit_in_doubt
+        from galenic.audit.services import flush_pending, pending_events
+        from galenic.core.faults import mark_commit_in_doubt, note_committed
 
+        work = self.galenic_appended or bool(pending_events(self))
         try:
             flush_pending(self, commit=True)
             super().commit()  # after an append that committed, psycopg finds nothing to commit
@@ -37,6 +39,14 @@ class DeferredAuditAppend(BaseDatabaseWrapper):
             if self.vendor == "postgresql" and isinstance(exc, (OperationalError, InterfaceError)):
                 mark_commit_in_doubt(exc)
             raise
+        finally:
+            self.galenic_appended = False
+        if work:
+            note_committed()  # a later fault of this request must not claim nothing was saved
+
+    def rollback(self) -> None:
+        self.galenic_appended = False
+        super().rollback()
 
     def savepoint_commit(self, sid: Any) -> None:
         # Inside a test case every "transaction" is a savepoint of the case's own atomic block;

@@ -4,29 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='IdempotentRequest',
+            name="IdempotentRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.BigIntegerField()),
-                ('key', models.CharField(max_length=200)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.CharField(max_length=300)),
-                ('request_id', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('status', models.PositiveSmallIntegerField(null=True)),
-                ('response', models.TextField(blank=True, default='')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("user_id", models.BigIntegerField()),
+                ("key", models.CharField(max_length=200)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.CharField(max_length=300)),
+                ("request_id", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("status", models.PositiveSmallIntegerField(null=True)),
+                ("response", models.TextField(blank=True, default="")),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user_id', 'key'), name='core_idempotency_user_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user_id", "key"), name="core_idempotency_user_key"
+                    )
+                ],
             },
         ),
     ]
