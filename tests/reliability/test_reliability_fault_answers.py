@@ -19,6 +19,16 @@ from galenic.core.handlers import server_error
 from galenic.core.middleware import RequestContextMiddleware
 
 
+@pytest.fixture(autouse=True)
+def _a_request_of_its_own():
+    """As RequestContextMiddleware does for every request: nothing committed yet."""
+    from galenic.core.faults import begin_request
+
+    begin_request()
+    yield
+    begin_request()
+
+
 def _wrapped(inner: BaseException) -> OperationalError:
     """As Django raises it: its own class, the driver's error as the cause."""
     try:
@@ -64,14 +74,10 @@ def test_broken_commit_is_in_doubt():
 
 def test_a_fault_after_the_work_was_committed_says_it_was_saved():
     """E.g. the database goes away while the answer is being read back after the COMMIT."""
-    from galenic.core.faults import begin_request, note_committed
+    from galenic.core.faults import note_committed
 
-    begin_request()
     note_committed()
-    try:
-        error = classify(_wrapped(sqlite3.OperationalError("unable to open database file")))
-    finally:
-        begin_request()
+    error = classify(_wrapped(sqlite3.OperationalError("unable to open database file")))
     assert error is not None
     assert error.status == 503
     assert "had saved its work" in error.message
