@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import SOAK, Site, SiteTemplate, shared_pg_server, soak, tested_vendor
+from reliability_support import (
+    SOAK,
+    AppServer,
+    Site,
+    SiteTemplate,
+    shared_pg_server,
+    soak,
+    tested_vendor,
+)
 
 HERE = Path(__file__).parent
 
@@ -31,6 +39,14 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_server_left_behind() -> Iterator[None]:
+    """A test that failed half-way must not leave its gunicorn running."""
+    yield
+    for server in list(AppServer.started):
+        server.kill()
 
 
 @pytest.fixture(scope="session")

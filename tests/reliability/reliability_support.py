@@ -447,6 +447,8 @@ class SiteTemplate:
 class AppServer:
     """gunicorn serving the site, in a process group of its own so SIGKILL takes every worker."""
 
+    started: set[AppServer] = set()  # for the suite's last-resort clean-up (conftest)
+
     def __init__(self, site: Site, *, workers: int = 2, threads: int = 2, **env: str) -> None:
         self.site = site
         self.workers = workers
@@ -463,6 +465,7 @@ class AppServer:
 
     def start(self, timeout: float = 60) -> None:
         self.starts += 1
+        AppServer.started.add(self)
         log = open(self.log, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             [
@@ -512,15 +515,14 @@ class AppServer:
         self.proc = None
 
     def stop(self) -> None:
+        """SIGTERM (gunicorn's graceful stop), then SIGKILL to whatever of the group is left."""
         if self.proc is None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        self.proc = None
+        self.kill()
 
     def __enter__(self) -> AppServer:
         self.start()
@@ -1010,8 +1012,6 @@ class GatewayProcess:
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.proc = None
+        self.kill()
