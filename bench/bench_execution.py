@@ -314,7 +314,14 @@ TABLES = [
 # The columns each service statement that updates a row sets (the reference sets the same ones,
 # to the values stored: an indexed column rewritten costs index pages, on both engines).
 CLAIM = ("status", "started_at", "started_by_id", "row_version")
-PERFORM = ("status", "performed_at", "performed_by_id", "started_at", "started_by_id", "row_version")
+PERFORM = (
+    "status",
+    "performed_at",
+    "performed_by_id",
+    "started_at",
+    "started_by_id",
+    "row_version",
+)
 COMPLETE_BATCH = ("completions", "row_version")
 COMPLETE_STEP = ("status", "completed_at", "completion_seq", "flow_values", "row_version")
 
@@ -535,9 +542,7 @@ class RawReplay:
             statements = []
             for kind, pk, columns in call["updates"]:
                 table = tables[kind]
-                cursor.execute(
-                    f"SELECT {', '.join(columns)} FROM {table} WHERE id = {mark}", [pk]
-                )
+                cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = {mark}", [pk])
                 statements.append(
                     (
                         f"UPDATE raw_{table} SET {', '.join(f'{c} = {mark}' for c in columns)} "

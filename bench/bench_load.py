@@ -480,7 +480,9 @@ def checks(url: str, data_dir: Path, numbers: list[str], outcomes: list[Outcome]
         "output": (verify.stdout + verify.stderr).strip()[-1000:],
     }
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM audit_auditevent")
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM audit_auditevent"
+        )
         count, low, high = cursor.fetchone()
     found["audit_seq"] = {
         "ok": count == high and (count == 0 or low == 1),
@@ -494,8 +496,9 @@ def checks(url: str, data_dir: Path, numbers: list[str], outcomes: list[Outcome]
         acked.update(o.acked_entries)
     stored = {
         e.pk: e
-        for e in Entry.objects.filter(batch__number__in=numbers, kind=EntryKind.PARAMETER)
-        .select_related("step", "batch", "recorded_by")
+        for e in Entry.objects.filter(
+            batch__number__in=numbers, kind=EntryKind.PARAMETER
+        ).select_related("step", "batch", "recorded_by")
     }
     missing = sorted(set(acked) - set(stored))
     unacknowledged = sorted(set(stored) - set(acked))

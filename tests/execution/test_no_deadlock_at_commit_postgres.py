@@ -57,7 +57,11 @@ def _record(floor: Any, key: str, value: str) -> Any:
     def record() -> Any:
         with action_context("test"):
             return services.record_value(
-                actor=floor.operator, number=floor.number, step_key="clearance", key=key, value=value
+                actor=floor.operator,
+                number=floor.number,
+                step_key="clearance",
+                key=key,
+                value=value,
             )
 
     return record
@@ -91,7 +95,12 @@ def test_a_waiting_foreign_key_check_does_not_hold_the_chain(floor: Any) -> None
     floor.start()
     held, release = threading.Event(), threading.Event()
     holder, _ = _in_thread(
-        _hold("SELECT id FROM execution_batch WHERE number = %s FOR UPDATE", floor.number, held, release)
+        _hold(
+            "SELECT id FROM execution_batch WHERE number = %s FOR UPDATE",
+            floor.number,
+            held,
+            release,
+        )
     )
     assert held.wait(10)
     # Its commit must wait for the batch row (its entry refers to it) ...
