@@ -51,6 +51,7 @@ import multiprocessing
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -580,6 +581,58 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_server(url: str, data_dir: Path, workers: int, log: Path) -> tuple[Any, int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GALENIC_DATABASE_URL": url,
+        "GALENIC_DATA_DIR": str(data_dir),
+        "GALENIC_LOG_LEVEL": "WARNING",
+        **CHEAP_ARGON2,
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "galenic",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        start_new_session=True,
+    )
+    deadline = time.time() + 90
+    while True:
+        try:
+            status, _ = Session(port).request("GET", "/healthz")
+            if status == 200:
+                return server, port
+        except OSError:
+            pass
+        if server.poll() is not None or time.time() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"galenic serve did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+def stop_server(server: Any) -> None:
+    """Gunicorn's graceful stop: requests in flight finish, then the workers exit."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
 class Session:
     """A browser-like client: keeps the session and CSRF cookies, one keep-alive connection."""
 
@@ -710,44 +763,8 @@ def http_figure(
     from django.db import connections
 
     connections.close_all()
-    port = free_port()
-    env = {
-        **os.environ,
-        "GALENIC_DATABASE_URL": url,
-        "GALENIC_DATA_DIR": str(data_dir),
-        "GALENIC_LOG_LEVEL": "WARNING",
-        **CHEAP_ARGON2,
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "galenic",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, port = start_server(url, data_dir, workers, data_dir / "serve.log")
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                Session(port).request("GET", "/healthz")
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(
-                        f"galenic serve did not start: {server.stderr.read() if server.stderr else ''}"
-                    ) from None
-                time.sleep(0.2)
         start_at = time.time() + 15.0
         context = multiprocessing.get_context("spawn")
         with context.Pool(OPERATORS) as pool:
@@ -756,11 +773,7 @@ def http_figure(
                 [(i, port, requests, steps, think, start_at) for i in range(OPERATORS)],
             )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     record = [x * 1000 for r in results for x in r["record"]]
     trivial = [x * 1000 for r in results for x in r["trivial"]]
     errors = [e for r in results for e in r["errors"]]

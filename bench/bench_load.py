@@ -40,8 +40,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,7 +55,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_execution import CHEAP_ARGON2, PASSWORD, Session, percentile  # noqa: E402
+from bench_execution import (  # noqa: E402
+    CHEAP_ARGON2,
+    PASSWORD,
+    Session,
+    percentile,
+    start_server,
+    stop_server,
+)
 
 PARAMS = 5  # values per step
 
@@ -237,64 +242,6 @@ def set_up(url: str, data_dir: Path, operators: int, steps: int) -> list[str]:
 
 
 # --- servers ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(url: str, data_dir: Path, workers: int, log: Path) -> tuple[Any, int]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "GALENIC_DATABASE_URL": url,
-        "GALENIC_DATA_DIR": str(data_dir),
-        "GALENIC_LOG_LEVEL": "WARNING",
-        **CHEAP_ARGON2,
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "galenic",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-        start_new_session=True,
-    )
-    deadline = time.time() + 90
-    while True:
-        try:
-            status, _ = Session(port).request("GET", "/healthz")
-            if status == 200:
-                return server, port
-        except OSError:
-            pass
-        if server.poll() is not None or time.time() > deadline:
-            stop_server(server)
-            raise RuntimeError(f"galenic serve did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.2)
-
-
-def stop_server(server: Any) -> None:
-    """Gunicorn's graceful stop: requests in flight finish, then the workers exit."""
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
 
 
 # --- operators ----------------------------------------------------------------------------------
