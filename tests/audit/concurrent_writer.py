@@ -19,11 +19,13 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from galenic.audit import services as audit
     from galenic.core.context import action_context
 
+    connection.ensure_connection()
+    (go_file.parent / f"ready-{name}").touch()  # set up and connected: the test may say go
     rng = random.Random(name)
     deadline = time.monotonic() + 30
     while not go_file.exists():  # start together with the other writer

@@ -49,7 +49,13 @@ def test_two_os_processes_appending_concurrently_keep_one_gap_free_chain(
         )
         for name in ("alpha", "beta")
     ]
-    time.sleep(0.5)  # let both finish Django start-up, then release them together
+    # Release them together once both have started Django and connected (a fixed pause was
+    # sometimes too short on a busy machine: one writer finished before the other began).
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready-{name}").exists() for name in ("alpha", "beta")):
+        assert time.monotonic() < deadline, "the writers never got ready"
+        assert all(w.poll() is None for w in writers), "a writer stopped before starting"
+        time.sleep(0.01)
     go.touch()
     for writer in writers:
         _out, err = writer.communicate(timeout=120)

@@ -33,6 +33,7 @@ from galenic.audit.chain import GENESIS, SEP, canonical_json, format_ts, hash_pa
 from galenic.audit.models import AuditEvent
 from galenic.core import context, idempotency
 from galenic.core.errors import ValidationFailed
+from galenic.core.rows import first_row, run
 from galenic.core.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -141,12 +142,6 @@ def flush_pending(connection: BaseDatabaseWrapper, *, commit: bool = False) -> N
 # --- appending ----------------------------------------------------------------------------------
 
 
-def _lock_chain_head(cursor: Any, connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor == "postgresql":
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
-    # SQLite: the write lock was taken at BEGIN IMMEDIATE (settings transaction_mode).
-
-
 _HEAD_SQL = f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608
 
 
@@ -213,33 +208,71 @@ def _insert_sql(rows: int) -> str:
 
 
 # Foreign keys are DEFERRABLE INITIALLY DEFERRED (Django's): checked at COMMIT, where each check
-# takes a key-share lock on the row referred to. Checked first, before the chain-head lock: a
-# check that waits for a row lock while holding the chain-head lock would deadlock against the
-# holder of that row lock waiting for the chain head to commit.
-_PG_LOCK_AND_HEAD = (
-    f"SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY}); {_HEAD_SQL}"
-)
+# takes a key-share lock on the row referred to. The function (migration 0004) checks them first,
+# before it takes the chain-head lock: a check that waits for a row lock while holding the
+# chain-head lock would deadlock against the holder of that row lock waiting for the chain head.
+# Then it reads the head, in a statement of its own (a fresh snapshot, taken under the lock).
+_PG_LOCK_AND_HEAD = f"SELECT head_seq, head_hash FROM audit_lock_chain_head({AUDIT_LOCK_KEY})"  # noqa: S608
+
+
+_PG_HEAD_MOVED = "GA001"  # audit_lock_chain_head_at: the head is not the one expected
+
+
+class _KnownHead:
+    """Per connection: the head this connection committed last, and whether, last time it
+    looked, nobody else had appended since (then it expects to find that head again)."""
+
+    __slots__ = ("alone", "hash", "seq")
+
+    def __init__(self, seq: int, hash: str, *, alone: bool) -> None:
+        self.seq, self.hash, self.alone = seq, hash, alone
 
 
 def _append_postgresql(
     connection: BaseDatabaseWrapper, events: Sequence[AuditEvent], *, commit: bool
 ) -> None:
-    """Two messages: (1) check the transaction's deferred foreign keys, take the lock and read
-    the head, (2) insert the chained events, and with ``commit`` the COMMIT in the same message.
-    The lock is held from (1) to the end of the transaction, so the time it is held is about one
-    and a half round trips, the hashing, and the commit's WAL flush; and it waits for no row
-    lock while held (the audit table has no foreign key constraint). The server runs the
-    statements of a message in order, each with a fresh snapshot, so the head is read after the
-    lock is granted. After our COMMIT psycopg's own commit (Django's, right after) finds the
-    connection idle and does nothing."""
-    from psycopg import ClientCursor  # client-side binding: several statements per message
+    """Usually two messages: (1) check the transaction's deferred foreign keys, take the lock
+    and read the head (one function call, whose statements the server planned once per session;
+    the transaction's BEGIN rides along when nothing came before), (2) insert the chained events,
+    and with ``commit`` the COMMIT in the same message. The lock is held from (1) to the end of
+    the transaction, so the time it is held is about one and a half round trips, the hashing,
+    and the commit's WAL flush; and it waits for no row lock while held (the audit table has no
+    foreign key constraint). After our COMMIT psycopg's own commit (Django's, right after) finds
+    the connection idle and does nothing.
+
+    One message when this connection is the only one appending (a single writer, or a quiet
+    site): the events are chained after the head it committed last, and the function checks,
+    under the lock, that this is still the head before the INSERT and COMMIT in the same message
+    run. When someone else appended meanwhile it refuses; the transaction rolls back to a
+    savepoint taken just before and appends as above. So the chain is the same either way."""
+    import psycopg
+
+    # Client-side binding (several statements per message); BEGIN rides in the first one.
+    from galenic.audit.db.postgresql.base import Cursor
 
     connection.ensure_connection()
-    with connection.wrap_database_errors, ClientCursor(connection.connection) as cursor:
+    known: _KnownHead | None = getattr(connection, "_galenic_audit_head", None)
+    connection._galenic_audit_head = None  # type: ignore[attr-defined]  # set again on success
+    with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
         prepared = _prepare(connection, events)
+        if commit and known is not None and known.alone and len(events) <= _ROWS_PER_INSERT:
+            rows = _chain(prepared, known.seq, known.hash)
+            try:
+                cursor.execute(
+                    "SAVEPOINT galenic_audit_append; "
+                    f"SELECT audit_lock_chain_head_at({AUDIT_LOCK_KEY}, %s, %s); "
+                    f"{_insert_sql(len(rows))}; COMMIT",
+                    [known.seq, known.hash, *(value for row in rows for value in row)],
+                )
+            except psycopg.Error as exc:
+                if exc.sqlstate != _PG_HEAD_MOVED:
+                    raise
+                cursor.execute("ROLLBACK TO SAVEPOINT galenic_audit_append")
+            else:
+                last = events[-1]
+                connection._galenic_audit_head = _KnownHead(last.seq, last.hash, alone=True)  # type: ignore[attr-defined]
+                return
         cursor.execute(_PG_LOCK_AND_HEAD)
-        cursor.nextset()  # past SET CONSTRAINTS
-        cursor.nextset()  # past the lock
         head = cursor.fetchone()
         seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
         rows = _chain(prepared, seq, prev)
@@ -250,17 +283,21 @@ def _append_postgresql(
                 # Without commit the transaction goes on: its later rows are checked at commit.
                 sql += "; COMMIT" if commit else "; SET CONSTRAINTS ALL DEFERRED"
             cursor.execute(sql, [value for row in chunk for value in row])
+    if commit:
+        last = events[-1]
+        alone = known is not None and (known.seq, known.hash) == (seq, prev)
+        connection._galenic_audit_head = _KnownHead(last.seq, last.hash, alone=alone)  # type: ignore[attr-defined]
 
 
 def _append_sqlite(connection: BaseDatabaseWrapper, events: Sequence[AuditEvent]) -> None:
-    with connection.cursor() as cursor:
-        prepared = _prepare(connection, events)
-        _lock_chain_head(cursor, connection)
-        seq, prev = _head(cursor)
-        rows = _chain(prepared, seq, prev)
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            cursor.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
+    # The write lock was taken at BEGIN IMMEDIATE (settings transaction_mode).
+    prepared = _prepare(connection, events)
+    head = first_row(connection, _HEAD_SQL, ())
+    seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    chained = _chain(prepared, seq, prev)
+    for start in range(0, len(chained), _ROWS_PER_INSERT):
+        chunk = chained[start : start + _ROWS_PER_INSERT]
+        run(connection, _insert_sql(len(chunk)), [value for row in chunk for value in row])
 
 
 def _append(

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=models.Model)
@@ -82,16 +83,56 @@ def connection_for(model: type[models.Model], *, write: bool = False) -> BaseDat
     return connections[alias]
 
 
+# --- running one statement -------------------------------------------------------------------
+
+_QMARK: dict[str, str] = {}
+
+
+def _dbapi_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """The connection's own DB-API cursor, made once per database connection and kept."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    kept = getattr(connection, "_galenic_dbapi_cursor", None)
+    if kept is not None and kept[0] is connection.connection:
+        return kept[1]
+    with connection.wrap_database_errors:
+        cursor = connection.create_cursor()
+    connection._galenic_dbapi_cursor = (connection.connection, cursor)  # type: ignore[attr-defined]
+    return cursor
+
+
+def run(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
+    """Execute one statement as Django's cursor does (refused in a broken transaction, database
+    errors turned into Django's), without its per-call layers: a kept cursor, the SQL's
+    placeholders converted once. Returns the DB-API cursor, to fetch from at once. Where those
+    layers do something (query logging in DEBUG, execute wrappers), they are used."""
+    if connection.queries_logged or connection.execute_wrappers:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        return cursor
+    dbapi = _dbapi_cursor(connection)
+    if connection.vendor == "sqlite":
+        found = _QMARK.get(sql)
+        if found is None:
+            found = _QMARK[sql] = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+        sql = found
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:
+        dbapi.execute(sql, params)
+    return dbapi
+
+
 def first_row(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
     """The first row of a read (a tuple), or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    cursor = run(connection, sql, params)
+    with connection.wrap_database_errors:
         return cursor.fetchone()
 
 
 def all_rows(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    cursor = run(connection, sql, params)
+    with connection.wrap_database_errors:
         return list(cursor.fetchall())
 
 
@@ -239,8 +280,8 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
         + ", ".join(f"{quote(f.column)} = %s" for f in targets)
         + f" WHERE {quote(meta.pk.column or meta.pk.attname)} = %s"
     )
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
+    with transaction.mark_for_rollback_on_error(using):
+        cursor = run(connection, sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
         if cursor.rowcount != 1:
             from django.db import DatabaseError
 

@@ -1245,22 +1245,21 @@ def _claim_step(
     row version, or None when the step may not take values now."""
     field = StepExecution._meta.get_field("started_at")
     connection = transaction.get_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_SQL,
-            [
-                StepStatus.IN_PROGRESS.value,
-                field.get_db_prep_value(now, connection),
-                actor.pk,
-                execution.pk,
-                StepStatus.AVAILABLE.value,
-                StepStatus.IN_PROGRESS.value,
-                row_version is None,
-                row_version or 0,
-                BatchStatus.IN_PROGRESS.value,
-            ],
-        )
-        row = cursor.fetchone()
+    row = rows.first_row(
+        connection,
+        _CLAIM_SQL,
+        [
+            StepStatus.IN_PROGRESS.value,
+            field.get_db_prep_value(now, connection),
+            actor.pk,
+            execution.pk,
+            StepStatus.AVAILABLE.value,
+            StepStatus.IN_PROGRESS.value,
+            row_version is None,
+            row_version or 0,
+            BatchStatus.IN_PROGRESS.value,
+        ],
+    )
     return int(row[0]) if row else None
 
 
