@@ -14,6 +14,7 @@ the ORM dominates; everywhere else use querysets.
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -112,12 +113,15 @@ def run(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any
         cursor.execute(sql, params)
         return cursor
     dbapi = _dbapi_cursor(connection)
+    connection.validate_no_broken_transaction()
     if connection.vendor == "sqlite":
         found = _QMARK.get(sql)
         if found is None:
             found = _QMARK[sql] = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
-        sql = found
-    connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            # sqlite3's own execute: Django's cursor class would convert the placeholders again.
+            sqlite3.Cursor.execute(dbapi, found, params)
+        return dbapi
     with connection.wrap_database_errors:
         dbapi.execute(sql, params)
     return dbapi
