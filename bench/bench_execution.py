@@ -28,10 +28,11 @@
    the database files (SQLite's WAL is first grown, later reused; commits cost less then).
    What the reference does not do is what the service must: read before writing (the open step,
    the chain head under its lock), check, hash, sign. Target: ratio >= 0.5. Measured on the
-   shared 2-core machine: about 0.25 on both engines when it is quiet (SQLite: 1.0-1.3 ms per
-   value and 4-5 ms per signed step against 0.35 ms per raw transaction; PostgreSQL: 2.6-3 ms
-   and 9-10 ms against 0.9 ms), 0.4-0.7 when it is busy (commits cost more for both, the gap
-   is the service's own work).
+   shared 2-core machine (2026-12-06): 0.28-0.30 on SQLite (1.4-2.0 ms per value and 5.5-8 ms
+   per signed step against 0.5-0.7 ms per raw transaction) and 0.30-0.35 on PostgreSQL (2.2-2.7
+   ms and 9-11 ms against 0.8-1.1 ms), where fsync is cheap: a raw transaction is mostly its
+   round trips, so the ratio measures the service's Python and reads against bare INSERTs. It
+   rises when commits cost more (0.4-0.7 on a busy machine).
 
 2. execution_record_http_p50/p99: latency of the operator's record-value call
    (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against
