@@ -103,6 +103,25 @@ def backup(
     typer.echo("Keep the audit key (GALENIC_AUDIT_KEY_FILE) in escrow: it is not in the backup.")
 
 
+@app.command("prune-idempotency-keys")
+def prune_idempotency_keys(
+    older_than_hours: int = typer.Option(
+        168, help="Forget keys of API requests older than this many hours (default: a week)."
+    ),
+) -> None:
+    """Forget old Idempotency-Key records (operational data; run it daily from cron). A retry
+    sent later than this is carried out again; state checks still refuse duplicates."""
+    setup_django()
+    from galenic.core.errors import GalenicError
+    from galenic.core.idempotency import prune
+
+    try:
+        removed = prune(older_than_hours=older_than_hours)
+    except GalenicError as exc:
+        raise fail(f"--older-than-hours: {exc.message}") from None
+    typer.echo(f"Removed {removed} idempotency keys older than {older_than_hours} hours.")
+
+
 @app.command()
 def restore(
     src: str = typer.Argument(..., help="A directory written by `galenic backup`."),

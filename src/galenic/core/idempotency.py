@@ -212,3 +212,31 @@ def refusal(request: HttpRequest, user: Any, key: str, request_fingerprint: str)
         },
         status=409,
     )
+
+
+def prune(*, older_than_hours: int) -> int:
+    """Forget the keys of requests older than ``older_than_hours``: a client retrying after that
+    long would have its request carried out again (state checks still refuse a value or a
+    signature given twice). Recorded in the audit trail with the count. Returns the count."""
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    from galenic.audit import services as audit
+    from galenic.core.errors import ValidationFailed
+    from galenic.core.models import IdempotentRequest
+
+    if older_than_hours < 1:
+        raise ValidationFailed("Keep idempotency keys at least one hour.", field="older_than_hours")
+    cutoff = utcnow() - timedelta(hours=older_than_hours)
+    with transaction.atomic():
+        removed, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+        audit.record(
+            actor=None,
+            action="system.idempotency.prune",
+            category="system",
+            object_type="core.idempotentrequest",
+            object_repr=f"idempotency keys older than {older_than_hours} h",
+            new={"removed": removed, "before": cutoff, "older_than_hours": older_than_hours},
+        )
+    return removed

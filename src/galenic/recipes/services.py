@@ -481,9 +481,12 @@ def apply_edits(document: MasterBatchRecord, ops: Sequence[editing.EditOp]) -> M
     return document_from_data(data)
 
 
-def _store_bytes(actor: Any, filename: str, media_type: str, content: bytes, reason: str) -> str:
-    """Keep the bytes once, by SHA-256 (audited the first time); return the digest."""
-    digest = hashlib.sha256(content).hexdigest()
+def _store_bytes(
+    actor: Any, filename: str, media_type: str, content: bytes, reason: str, digest: str = ""
+) -> str:
+    """Keep the bytes once, by SHA-256 (audited the first time); return the digest (``digest``:
+    the caller computed it already)."""
+    digest = digest or hashlib.sha256(content).hexdigest()
     if not MasterRecordAttachment.objects.filter(sha256=digest).exists():
         stored = MasterRecordAttachment(
             sha256=digest,
@@ -568,7 +571,14 @@ def add_attachment(
         return apply_edits(old, [op])
 
     with transaction.atomic():
-        _store_bytes(actor, filename, media_type, content, _reason(reason or version.change_reason))
+        _store_bytes(
+            actor,
+            filename,
+            media_type,
+            content,
+            _reason(reason or version.change_reason),
+            digest=digest,
+        )
         return _change_document(
             actor=actor,
             version=version,
