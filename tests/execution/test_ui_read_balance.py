@@ -279,3 +279,48 @@ def test_the_live_panel_says_why_a_read_would_be_refused(weighing, device, api):
     assert "unstable, settling" in named.content.decode()
     empty = _client(api, weighing.operator).get("/equipment/status/balance/")
     assert "Name the balance to read." in empty.content.decode()
+
+
+def read_material(client, instrument="BAL-X1"):
+    return client.post(
+        STEP + "record/",
+        {"material": "API-T", "source": "instrument", "instrument": instrument},
+        headers={"X-CSRFToken": CSRF, **HX},
+    ).content.decode()
+
+
+def test_a_weighed_material_has_the_same_big_read_button_and_live_weight(weighing, device, api):
+    reading(device, "1000.40")
+    report(device, "connected")
+    page = _client(api, weighing.operator).get(STEP).content.decode()
+    assert 'data-testid="read-API-T">Read balance</button>' in page
+    assert 'hx-get="/equipment/status/balance/" hx-include="#material-API-T-instrument"' in page
+    assert 'id="material-API-T-instrument" name="instrument" value="BAL-X1"' in page
+    assert 'data-testid="live-API-T"' in page
+    assert 'data-testid="weighed-API-T"' in page  # typing the weight stays possible
+
+
+def test_a_weighed_material_is_read_from_the_balance_with_its_source(weighing, device, api):
+    reading(device, "1000.40")
+    row = read_material(_client(api, weighing.operator))
+    assert 'data-testid="recorded-value">' in row
+    assert "BAL-X1" in row
+    entry = Entry.objects.get(key="API-T")
+    assert (entry.kind, entry.source, entry.instrument_code, entry.instrument_serial) == (
+        "material",
+        "instrument",
+        "BAL-X1",
+        "SN-42",
+    )
+
+
+def test_an_unstable_balance_is_refused_in_the_material_row_and_keeps_the_panel(
+    weighing, device, api
+):
+    reading(device, "1000.40", quality="unstable")
+    row = read_material(_client(api, weighing.operator))
+    assert 'data-testid="row-error"' in row
+    assert "unstable" in row.lower()
+    assert 'data-testid="read-API-T">Read balance</button>' in row
+    assert 'id="material-API-T-instrument" name="instrument" value="BAL-X1"' in row
+    assert not Entry.objects.filter(key="API-T").exists()

@@ -368,6 +368,14 @@ def _binding(
             "status": status,
             "status_url": reverse("equipment:tag_status", args=[tag]) + query if tag else "",
         }
+    return _balance_binding(step, live=live, chosen=chosen)
+
+
+def _balance_binding(step: selectors.StepView, *, live: bool, chosen: str = "") -> dict[str, Any]:
+    """The balance a value (a parameter, a weighed material) is read from on this step: the
+    one named, else the first registered balance among the step's equipment; with its live
+    panel while the value can be recorded."""
+    ids = [str(e["equipment_id"]) for e in step.equipment if e.get("equipment_id")]
     balances = instruments.balances() if live else []
     registered = {b.code for b in balances}
     code = chosen or next((e for e in ids if e in registered), ids[0] if ids else "")
@@ -422,14 +430,16 @@ def _material_row(
     values: Any = None,
 ) -> dict[str, Any]:
     equipment = [e.get("equipment_id") for e in step.equipment if e.get("equipment_id")]
+    recordable = can_record and material.current is None and material.weighed
     return {
         "batch": batch,
         "step": step,
         "material": material,
         "current": material.current,
-        "can_record": can_record and material.current is None and material.weighed,
+        "can_record": recordable,
         "can_correct": can_correct and material.current is not None,
         "instrument_default": equipment[0] if equipment else "",
+        "binding": _balance_binding(step, live=recordable) if recordable else None,
         "errors": errors or {},
         "values": values or {},
         "row_id": f"material-{material.material}",
@@ -512,11 +522,11 @@ def _row_response(
     binding = row.get("binding")
     if errors and binding and binding["kind"] == "balance" and row.get("can_record"):
         # A refused read keeps the balance the operator named, and its live panel.
-        row["binding"] = _binding(
-            context["step"],
-            row["param"],
-            live=True,
-            chosen=request.POST.get("instrument", "").strip()[:40],
+        chosen = request.POST.get("instrument", "").strip()[:40]
+        row["binding"] = (
+            _binding(context["step"], row["param"], live=True, chosen=chosen)
+            if param_key
+            else _balance_binding(context["step"], live=True, chosen=chosen)
         )
     # htmx swaps 200 answers only; the row carries its own error text. The sign form comes
     # along (out of band): its fingerprint must be of the values now on the screen.
