@@ -115,6 +115,17 @@ API: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/accounts/users/{username}/reset-password"): R(
         "accounts.reset_password", body={"reason": "forgot"}
     ),
+    ("GET", "/api/v1/accounts/users/{username}/training"): R("accounts.view_users"),
+    ("POST", "/api/v1/accounts/users/{username}/training"): R(
+        "accounts.record_training",
+        body={"course": "SOP-SEC-002", "completed_on": "2026-01-05"},
+        ok=201,
+    ),
+    ("POST", "/api/v1/accounts/users/{username}/training/{record_id}/withdraw"): R(
+        "accounts.record_training",
+        path="/api/v1/accounts/users/uma/training/{training_id}/withdraw",
+        body={"reason": "entered in error"},
+    ),
     # --- audit trail
     ("GET", "/api/v1/audit/events"): R("audit.view"),
     ("GET", "/api/v1/audit/export.csv"): R("audit.view"),
@@ -425,6 +436,18 @@ UI: dict[tuple[str, str, str], Rule] = {
     ),
     ("POST", "accounts:user_reset", ""): form(
         "accounts.reset_password", path=f"{ACC}/uma/reset-password/", body={"reason": "forgot"}
+    ),
+    ("POST", "accounts:training_add", ""): form(
+        "accounts.record_training",
+        path=f"{ACC}/uma/training/",
+        body={"course": "SOP-SEC-002", "completed_on": "2026-01-05"},
+        ok=302,
+    ),
+    ("POST", "accounts:training_withdraw", ""): form(
+        "accounts.record_training",
+        path=f"{ACC}/uma/training/{{training_id}}/withdraw/",
+        body={"reason": "entered in error"},
+        ok=302,
     ),
     # --- audit trail
     ("GET", "audit:trail", ""): R("audit.view", path="/audit/"),

@@ -95,6 +95,10 @@ def _build(personas: dict[str, Any], make_user: Any) -> World:
                 user_id="lou", password="wrong-password", expected_user=u["lou"], purpose="login"
             )
 
+    training = accounts.record_training(
+        actor=personas["admin"], user=u["uma"], course="SOP-SEC-001", completed_on="2026-01-05"
+    )
+
     # --- master records, one per lifecycle state
     def create(code: str) -> Any:
         return recipes.import_text(actor=ed, text=document(code), reason="security tests")
@@ -273,6 +277,7 @@ def _build(personas: dict[str, Any], make_user: Any) -> World:
 
     params = {
         "username": "uma",
+        "training_id": training.pk,
         "role": "supervisor",
         "code": "MBR-SEC",
         "number": "SEC-RUN",

@@ -5,7 +5,7 @@ Every change goes through accounts.services, which checks permissions and audits
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -13,10 +13,11 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from galenic.accounts import selectors, services
-from galenic.accounts.models import User
+from galenic.accounts.models import TrainingRecord, User
 from galenic.accounts.passwords import password_change_reason
 from galenic.accounts.roles import Role
 from galenic.accounts.sessions import keep_session_after_password_change
+from galenic.core.timefmt import local_today
 
 router = Router(tags=["accounts"])
 
@@ -92,6 +93,46 @@ class PasswordChangeIn(Schema):
 
 class OkOut(Schema):
     ok: bool = True
+
+
+class TrainingIn(Schema):
+    course: str
+    completed_on: str
+    valid_until: str | None = None
+    title: str = ""
+    note: str = ""
+
+
+class TrainingOut(Schema):
+    id: int
+    course: str
+    title: str
+    completed_on: date
+    valid_until: date | None
+    state: str  # current | expired | withdrawn
+    recorded_by: str | None
+    recorded_at: datetime
+    note: str
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdraw_reason: str
+
+
+def _training_out(record: TrainingRecord, today: date) -> TrainingOut:
+    return TrainingOut(
+        id=record.pk,
+        course=record.course,
+        title=record.title,
+        completed_on=record.completed_on,
+        valid_until=record.valid_until,
+        state=selectors.training_state(record, today),
+        recorded_by=record.recorded_by.username if record.recorded_by else None,
+        recorded_at=record.recorded_at,
+        note=record.note,
+        withdrawn_at=record.withdrawn_at,
+        withdrawn_by=record.withdrawn_by.username if record.withdrawn_by else None,
+        withdraw_reason=record.withdraw_reason,
+    )
 
 
 def _out(user: User) -> UserOut:
@@ -232,3 +273,57 @@ def reset_password(request: HttpRequest, username: str, payload: ReasonIn) -> On
     user = selectors.user_for(request.user, username)
     one_time = services.reset_password(actor=_actor(request), user=user, reason=payload.reason)
     return OneTimePasswordOut(username=user.username, one_time_password=one_time)
+
+
+def _person(request: HttpRequest, username: str) -> User:
+    """Oneself, or (for those who may see users) anyone."""
+    me = request.user
+    if isinstance(me, User) and selectors.same_user_id(me, username):
+        return me
+    return selectors.user_for(me, username)
+
+
+@router.get(
+    "/users/{username}/training",
+    response=list[TrainingOut],
+    summary="Training records (one's own, or anyone's for user administrators and QA)",
+)
+def list_training(request: HttpRequest, username: str) -> list[TrainingOut]:
+    user = _person(request, username)
+    today = local_today()
+    return [_training_out(r, today) for r in selectors.training_of(request.user, user)]
+
+
+@router.post(
+    "/users/{username}/training",
+    response={201: TrainingOut},
+    summary="Record training a person completed (21 CFR 11.10(i))",
+)
+def record_training(
+    request: HttpRequest, username: str, payload: TrainingIn
+) -> Status[TrainingOut]:
+    user = _person(request, username)
+    record = services.record_training(
+        actor=_actor(request),
+        user=user,
+        course=payload.course,
+        completed_on=payload.completed_on,
+        valid_until=payload.valid_until,
+        title=payload.title,
+        note=payload.note,
+    )
+    return Status(201, _training_out(record, local_today()))
+
+
+@router.post(
+    "/users/{username}/training/{record_id}/withdraw",
+    response=TrainingOut,
+    summary="Withdraw a training record entered in error",
+)
+def withdraw_training(
+    request: HttpRequest, username: str, record_id: int, payload: ReasonIn
+) -> TrainingOut:
+    user = _person(request, username)
+    record = selectors.training_record(user, record_id)
+    done = services.withdraw_training(actor=_actor(request), record=record, reason=payload.reason)
+    return _training_out(done, local_today())

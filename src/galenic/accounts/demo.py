@@ -38,3 +38,45 @@ def seed() -> Iterator[str]:
         )
         created += 1
     yield f"users: {created} created, {len(PERSONAS) - created} already present (password {DEMO_PASSWORD})"
+    yield from _seed_training()
+
+
+# Courses the shop floor is trained on (21 CFR 11.10(i)); a master record step that names one is
+# refused to anyone without current training for it. Oscar's granulation training has lapsed.
+TRAINING: list[tuple[str, str, list[str]]] = [
+    (
+        "SOP-GMP-001",
+        "GMP basics and good documentation practice",
+        ["olivia", "oscar", "victor", "sam"],
+    ),
+    ("SOP-DSP-003", "Dispensing and weighing", ["olivia", "oscar", "victor", "sam"]),
+    ("SOP-GRN-004", "Wet granulation and fluid-bed drying", ["olivia", "victor", "sam", "oscar"]),
+]
+
+
+def _seed_training() -> Iterator[str]:
+    from datetime import timedelta
+
+    from galenic.accounts import services
+    from galenic.accounts.models import TrainingRecord
+    from galenic.core.timefmt import local_today
+
+    today = local_today()
+    added = 0
+    for course, title, people in TRAINING:
+        for username in people:
+            user = User.objects.get(username=username)
+            if TrainingRecord.objects.filter(user=user, course=course).exists():
+                continue
+            lapsed = username == "oscar" and course == "SOP-GRN-004"
+            services.record_training(
+                actor=None,
+                user=user,
+                course=course,
+                title=title,
+                completed_on=today - timedelta(days=400 if lapsed else 60),
+                valid_until=today - timedelta(days=35) if lapsed else today + timedelta(days=305),
+                note="demo data",
+            )
+            added += 1
+    yield f"training: {added} records added"

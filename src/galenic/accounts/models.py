@@ -132,6 +132,35 @@ class RoleGrant(models.Model):
         return f"{self.role} for {self.user_id}"
 
 
+class TrainingRecord(models.Model):
+    """Training a person completed (21 CFR 11.10(i), 211.25(a)): a course, usually an SOP at
+    its version, when, and until when it counts. A retraining is a new record; a record entered
+    in error is withdrawn with a reason (kept, like a revoked role)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="training")
+    course = models.CharField(max_length=64, help_text="e.g. SOP-GRAN-002")
+    title = models.CharField(max_length=200, blank=True)
+    completed_on = models.DateField()
+    valid_until = models.DateField(null=True, blank=True, help_text="empty: does not expire")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    withdraw_reason = models.TextField(blank=True)
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user_id", "course", "-completed_on", "-id"]
+        indexes = [models.Index(fields=["user", "course"], name="training_user_course_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.course} for {self.user_id} ({self.completed_on})"
+
+
 class PasswordHistory(models.Model):
     """Hashes of earlier passwords, so the last N cannot be reused."""
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
 from galenic.accounts.identity import normalise_user_id
-from galenic.accounts.models import RoleGrant, User, UserSession
+from galenic.accounts.models import RoleGrant, TrainingRecord, User, UserSession
 from galenic.accounts.permissions import require
 from galenic.accounts.policy import password_expires_at
 from galenic.core.errors import NotFound
+from galenic.core.timefmt import local_today
 
 STATUSES = ("active", "locked", "deactivated", "all")
 
@@ -98,3 +100,65 @@ def open_sessions(user: User) -> QuerySet[UserSession]:
 
 def recent_sessions(user: User, limit: int = 20) -> list[UserSession]:
     return list(UserSession.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
+# --- training -------------------------------------------------------------------------------
+
+
+def training_of(viewer: Any, user: User) -> list[TrainingRecord]:
+    """Every training record of ``user``, newest first, withdrawn ones included. A person sees
+    their own; user administrators, QA approvers and inspectors see anyone's."""
+    if getattr(viewer, "pk", None) != user.pk:
+        require(viewer, "accounts.view_users")
+    return list(
+        TrainingRecord.objects.filter(user=user)
+        .select_related("recorded_by", "withdrawn_by")
+        .order_by("-completed_on", "-id")
+    )
+
+
+def training_state(record: TrainingRecord, today: date) -> str:
+    """current | expired | withdrawn"""
+    if record.withdrawn_at is not None:
+        return "withdrawn"
+    if record.valid_until is not None and record.valid_until < today:
+        return "expired"
+    return "current"
+
+
+def training_gaps(user: User, courses: Iterable[str], today: date | None = None) -> list[str]:
+    """What keeps ``user`` from work that needs ``courses``: one sentence per course with no
+    current training (never trained, or the latest training expired). Empty when qualified."""
+    wanted = list(dict.fromkeys(c for c in courses if c))
+    if not wanted:
+        return []
+    day = today or local_today()
+    latest: dict[str, TrainingRecord] = {}
+    for record in TrainingRecord.objects.filter(
+        user=user, course__in=wanted, withdrawn_at__isnull=True
+    ).order_by("course", "-completed_on", "-id"):
+        latest.setdefault(record.course, record)
+    gaps = []
+    for course in wanted:
+        found = latest.get(course)
+        if found is None:
+            gaps.append(f"{user.username} has no training record for {course}")
+        elif found.valid_until is not None and found.valid_until < day:
+            gaps.append(
+                f"{user.username}'s training {course} expired on {found.valid_until.isoformat()}"
+            )
+    return gaps
+
+
+def training_record(user: User, record_id: int) -> TrainingRecord:
+    found = TrainingRecord.objects.filter(user=user, pk=record_id).first()
+    if found is None:
+        raise NotFound(f"{user.username} has no training record {record_id}.", field="record")
+    return found
+
+
+def same_user_id(user: User, raw: str) -> bool:
+    try:
+        return normalise_user_id(raw) == user.username
+    except ValueError:
+        return False

@@ -13,7 +13,9 @@ Calling them inside an atomic block raises ``RuntimeError`` (a programming error
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -24,7 +26,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 
 from galenic.accounts.identity import clean_full_name, normalise_user_id, skeleton
-from galenic.accounts.models import PasswordHistory, RoleGrant, User, UserSession
+from galenic.accounts.models import PasswordHistory, RoleGrant, TrainingRecord, User, UserSession
 from galenic.accounts.permissions import require
 from galenic.accounts.policy import locks_now
 from galenic.accounts.roles import Role
@@ -36,7 +38,7 @@ from galenic.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today, utcnow
 
 security_log = logging.getLogger("galenic.security")
 
@@ -722,3 +724,122 @@ def end_session(*, user: User, session_key: str, reason: str = "logout") -> None
             new={"session": row.pk},
             category="security",
         )
+
+
+# --- training (21 CFR 11.10(i), 211.25(a)) -------------------------------------------------------
+
+_COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+
+
+def _course(raw: str) -> str:
+    code = (raw or "").strip()
+    if not _COURSE.match(code):
+        raise ValidationFailed(
+            "Give the course code (letters, digits, '.', '_', '/', '-'; up to 64), e.g. "
+            "SOP-GRAN-002.",
+            field="course",
+        )
+    return code
+
+
+def _date(value: date | str | None, field: str, *, required: bool) -> date | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationFailed("Give the date (YYYY-MM-DD).", field=field)
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationFailed(f"{value!r} is not a date (YYYY-MM-DD).", field=field) from None
+
+
+def _training_values(record: TrainingRecord) -> dict[str, object]:
+    return {
+        "user": record.user.username,
+        "course": record.course,
+        "title": record.title,
+        "completed_on": record.completed_on.isoformat(),
+        "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+        "note": record.note,
+    }
+
+
+def record_training(
+    *,
+    actor: User | None,
+    user: User,
+    course: str,
+    completed_on: date | str | None,
+    valid_until: date | str | None = None,
+    title: str = "",
+    note: str = "",
+) -> TrainingRecord:
+    """Record training a person completed. Nobody records their own; the date it was completed
+    cannot be in the future; a record that expires ends on or after that date."""
+    _allow(actor, "accounts.record_training")
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDenied(
+            "Nobody records their own training: ask a trainer or your supervisor.", field="user"
+        )
+    code = _course(course)
+    done = _date(completed_on, "completed_on", required=True)
+    until = _date(valid_until, "valid_until", required=False)
+    assert done is not None
+    today = local_today()
+    if done > today:
+        raise ValidationFailed(
+            "The training cannot be completed in the future.", field="completed_on"
+        )
+    if until is not None and until < done:
+        raise ValidationFailed(
+            "A training cannot end before it was completed.", field="valid_until"
+        )
+    if len(title) > 200:
+        raise ValidationFailed("The title is longer than 200 characters.", field="title")
+    if not user.is_active:
+        raise Conflict(f"{user.username} is deactivated.", field="user")
+    with transaction.atomic():
+        record = TrainingRecord.objects.create(
+            user=user,
+            course=code,
+            title=title.strip(),
+            completed_on=done,
+            valid_until=until,
+            recorded_by=actor,
+            recorded_at=utcnow(),
+            note=note.strip(),
+        )
+        audit.record(
+            actor=actor,
+            action="accounts.training.record",
+            obj=user,
+            object_repr=f"{user.username}: training {code}",
+            new=_training_values(record),
+        )
+    return record
+
+
+def withdraw_training(*, actor: User | None, record: TrainingRecord, reason: str) -> TrainingRecord:
+    """Withdraw a training record entered in error (kept, with who, when and why)."""
+    _allow(actor, "accounts.record_training")
+    why = _reason(reason)
+    with transaction.atomic():
+        row = TrainingRecord.objects.select_for_update().get(pk=record.pk)
+        if row.withdrawn_at is not None:
+            raise Conflict("This training record is already withdrawn.", field="record")
+        row.withdrawn_at = utcnow()
+        row.withdrawn_by = actor
+        row.withdraw_reason = why
+        row.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+        audit.record(
+            actor=actor,
+            action="accounts.training.withdraw",
+            obj=row.user,
+            object_repr=f"{row.user.username}: training {row.course}",
+            old=_training_values(row),
+            new={"withdrawn": True},
+            reason=why,
+        )
+    return row

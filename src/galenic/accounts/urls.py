@@ -18,4 +18,10 @@ urlpatterns = [
     path("users/<str:username>/reactivate/", views.user_reactivate, name="user_reactivate"),
     path("users/<str:username>/unlock/", views.user_unlock, name="user_unlock"),
     path("users/<str:username>/reset-password/", views.user_reset_password, name="user_reset"),
+    path("users/<str:username>/training/", views.training_add, name="training_add"),
+    path(
+        "users/<str:username>/training/<int:record_id>/withdraw/",
+        views.training_withdraw,
+        name="training_withdraw",
+    ),
 ]

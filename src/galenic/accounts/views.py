@@ -29,6 +29,7 @@ from galenic.accounts.roles import Role
 from galenic.accounts.sessions import keep_session_after_password_change
 from galenic.audit.selectors import events_for_object
 from galenic.core.errors import GalenicError, PermissionDenied
+from galenic.core.timefmt import local_today
 
 
 class LoginView(auth_views.LoginView):
@@ -195,12 +196,23 @@ def _detail_context(request: HttpRequest, user: User) -> dict[str, Any]:
         "events": list(events_for_object("accounts.user", str(user.pk)).order_by("-seq")[:50]),
         "password_expires_at": selectors.password_expiry(user),
         "can_manage": can(request.user, "accounts.edit_user"),
+        "training": _training_rows(request, user),
+        "can_record_training": can(request.user, "accounts.record_training")
+        and user.pk != request.user.pk,
         "is_self": user.pk == request.user.pk,
         "errors": {},
         "form_name": "",
         "error_panel": "",
         "form": {},
     }
+
+
+def _training_rows(request: HttpRequest, user: User) -> list[dict[str, Any]]:
+    today = local_today()
+    return [
+        {"r": r, "state": selectors.training_state(r, today)}
+        for r in selectors.training_of(request.user, user)
+    ]
 
 
 @login_required
@@ -323,3 +335,34 @@ def user_reset_password(request: HttpRequest, username: str) -> HttpResponse:
         )
 
     return _act(request, username, "reset", action)
+
+
+@login_required
+@shown_as_page
+@require_POST
+def training_add(request: HttpRequest, username: str) -> HttpResponse:
+    def action(user: User) -> str:
+        record = services.record_training(
+            actor=request.user,  # type: ignore[arg-type]
+            user=user,
+            course=request.POST.get("course", ""),
+            completed_on=request.POST.get("completed_on", ""),
+            valid_until=request.POST.get("valid_until", ""),
+            title=request.POST.get("title", ""),
+            note=request.POST.get("note", ""),
+        )
+        return f"Training {record.course} recorded for {user.username}."
+
+    return _act(request, username, "training", action)
+
+
+@login_required
+@shown_as_page
+@require_POST
+def training_withdraw(request: HttpRequest, username: str, record_id: int) -> HttpResponse:
+    def action(user: User) -> str:
+        record = selectors.training_record(user, record_id)
+        services.withdraw_training(actor=request.user, record=record, reason=_reason(request))  # type: ignore[arg-type]
+        return f"Training record {record.course} of {user.username} withdrawn."
+
+    return _act(request, username, f"withdraw-{record_id}", action)

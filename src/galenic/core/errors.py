@@ -58,6 +58,12 @@ class PermissionDenied(GalenicError):
     code = "forbidden"
 
 
+class TrainingRequired(PermissionDenied):
+    """The person lacks current training the work needs (21 CFR 11.10(i), 211.25(a))."""
+
+    code = "training_required"
+
+
 class NotFound(GalenicError):
     status = 404
     code = "not_found"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,3 +26,9 @@ def format_datetime(value: datetime | None, *, zone: str | None = None) -> str:
 def utcnow() -> datetime:
     """The server's clock, the only clock Galenic trusts."""
     return datetime.now(UTC)
+
+
+def local_today() -> date:
+    """Today at the site (its display time zone): the calendar day that dates such as a
+    training's or a calibration's end are read in."""
+    return utcnow().astimezone(display_zone()).date()

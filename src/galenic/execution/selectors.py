@@ -437,6 +437,7 @@ class StepView:
     sampling: dict[str, Any] | None
     completion: dict[str, bool]
     duration: dict[str, str | None] | None
+    training: list[str] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -542,6 +543,7 @@ def step_view(
         sampling=step.sampling.model_dump(mode="json") if step.sampling else None,
         completion=step.completion.model_dump(mode="json"),
         duration=step.duration.model_dump(mode="json") if step.duration else None,
+        training=list(step.training),
     )
     if execution is None or not detail:
         return view

@@ -34,7 +34,14 @@ from django.db import IntegrityError, transaction
 from galenic.accounts.permissions import require
 from galenic.audit import services as audit
 from galenic.core import rows
-from galenic.core.errors import Conflict, GalenicError, NotFound, PermissionDenied, ValidationFailed
+from galenic.core.errors import (
+    Conflict,
+    GalenicError,
+    NotFound,
+    PermissionDenied,
+    TrainingRequired,
+    ValidationFailed,
+)
 from galenic.core.timefmt import utcnow
 from galenic.execution import selectors
 from galenic.execution import values as stored_values
@@ -117,7 +124,7 @@ def _audits_refusals(action: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
             try:
                 return fn(*args, **kwargs)
-            except Conflict as exc:
+            except (Conflict, TrainingRequired) as exc:
                 _record_refusal(action, kwargs, exc)
                 raise
 
@@ -126,7 +133,7 @@ def _audits_refusals(action: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
     return decorate
 
 
-def _record_refusal(action: str, kwargs: dict[str, Any], exc: Conflict) -> None:
+def _record_refusal(action: str, kwargs: dict[str, Any], exc: Conflict | TrainingRequired) -> None:
     actor = kwargs.get("actor")
     number = str(kwargs.get("number") or "")
     detail: dict[str, Any] = {
@@ -1181,6 +1188,7 @@ def record_values(
     _require_status(batch, BatchStatus.IN_PROGRESS, doing="record values")
     if not found:
         raise _out_of_turn(batch, step_key, "record", flow)
+    _check_training(actor, step_doc, doing="record values of")
     opened = found[0].opened_at
     now = utcnow()
     prepared = [
@@ -1498,6 +1506,22 @@ def _duration_check(
     )
 
 
+def _check_training(actor: Any, step_doc: Step, *, doing: str) -> None:
+    """Whoever records, performs or verifies a step holds current training for each course the
+    step names (21 CFR 11.10(i), 211.25(a)); refused (and the refusal audited) otherwise."""
+    if not step_doc.training:
+        return
+    from galenic.accounts import selectors as accounts
+
+    gaps = accounts.training_gaps(actor, step_doc.training)
+    if gaps:
+        raise TrainingRequired(
+            f"You cannot {doing} step {step_doc.key}: {'; '.join(gaps)}. An administrator "
+            "records your training (or retraining) before you can.",
+            field="training",
+        )
+
+
 def _signer_checks(execution: StepExecution, actor: Any, *, verb: str) -> None:
     """Nobody verifies or approves their own work (performed it or recorded its values)."""
     me = getattr(actor, "pk", None)
@@ -1591,6 +1615,7 @@ def perform_step(
                 "Sign to complete the step: enter your password.", field="password"
             )
         step_doc = flow.step(step_key)
+        _check_training(actor, step_doc, doing="perform")
         state = selectors.flow_state(batch, flow)
         entries = selectors.step_entries(execution)
         values = selectors.parameter_values(entries)
@@ -1696,6 +1721,7 @@ def verify_step(
                 field="step",
             )
         _signer_checks(execution, actor, verb="verify")
+        _check_training(actor, selectors.flow_of(batch).step(step_key), doing="verify")
         now = utcnow()
         reverified = execution.needs_reverification
         execution.verified_at = now

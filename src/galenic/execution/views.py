@@ -238,6 +238,18 @@ def _iteration(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _training_gaps(request: HttpRequest, view: selectors.StepView) -> list[str]:
+    if not view.training:
+        return []
+    from galenic.accounts import selectors as accounts
+
+    return accounts.training_gaps(request.user, view.training)  # type: ignore[arg-type]
+
+
+def _awaits_verification(ex: StepExecution | None) -> bool:
+    return ex is not None and ex.verification_required and ex.verified_at is None
+
+
 def _step_context(
     request: HttpRequest, batch: Batch, key: str, iteration: int | None = None
 ) -> dict[str, Any]:
@@ -269,6 +281,10 @@ def _step_context(
         ),
         "can_record": can_record,
         "can_correct": corrections,
+        # 11.10(i): what keeps this person from the step, said before they try.
+        "training_gaps": _training_gaps(request, view)
+        if is_open or _awaits_verification(ex)
+        else [],
         "can_comment": running and ex is not None and _can(request, "execution.comment"),
         "rows": [
             _param_row(batch, view, p, can_record=can_record, can_correct=corrections)

@@ -387,6 +387,9 @@ class Step(Base):
     condition: ExpressionText | None = None
     """The step runs only if this holds when it is reached; otherwise it is skipped, with the reason."""
     repeat: Repeat | None = None
+    training: list[Code] = []
+    """Courses (e.g. SOP codes) whoever records, performs or verifies this step must have
+    current training for (21 CFR 11.10(i), 211.25(a)); checked when they act."""
 
     def parameter(self, key: str) -> Parameter | None:
         return next((p for p in self.parameters if p.key == key), None)
