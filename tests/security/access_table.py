@@ -115,6 +115,11 @@ API: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/accounts/users/{username}/reset-password"): R(
         "accounts.reset_password", body={"reason": "forgot"}
     ),
+    ("POST", "/api/v1/accounts/users/{username}/verify-identity"): R(
+        "accounts.verify_identity",
+        path="/api/v1/accounts/users/ivy/verify-identity",
+        body={"evidence": "passport seen"},
+    ),
     ("GET", "/api/v1/accounts/users/{username}/training"): R("accounts.view_users"),
     ("POST", "/api/v1/accounts/users/{username}/training"): R(
         "accounts.record_training",
@@ -436,6 +441,12 @@ UI: dict[tuple[str, str, str], Rule] = {
     ),
     ("POST", "accounts:user_reset", ""): form(
         "accounts.reset_password", path=f"{ACC}/uma/reset-password/", body={"reason": "forgot"}
+    ),
+    ("POST", "accounts:identity_check", ""): form(
+        "accounts.verify_identity",
+        path=f"{ACC}/ivy/identity/",
+        body={"evidence": "passport seen"},
+        ok=302,
     ),
     ("POST", "accounts:training_add", ""): form(
         "accounts.record_training",

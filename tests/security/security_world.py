@@ -34,6 +34,7 @@ EXTRAS = {
     "uma": ["operator", "supervisor"],
     "dee": ["operator"],
     "lou": ["operator"],
+    "adm2": ["admin"],  # a second administrator (creates "ivy", whose identity is unchecked)
 }
 
 
@@ -95,6 +96,14 @@ def _build(personas: dict[str, Any], make_user: Any) -> World:
                 user_id="lou", password="wrong-password", expected_user=u["lou"], purpose="login"
             )
 
+    accounts.create_user(
+        actor=u["adm2"],
+        username="ivy",
+        full_name="Ivy New",
+        password="Ivy-is-new-2026!",
+        roles=["operator"],
+        reason="hired",
+    )
     training = accounts.record_training(
         actor=personas["admin"], user=u["uma"], course="SOP-SEC-001", completed_on="2026-01-05"
     )

@@ -41,6 +41,8 @@ class UserOut(Schema):
     created_at: datetime
     deactivated_at: datetime | None
     last_login: datetime | None
+    identity_verified: bool
+    identity_verified_at: datetime | None
 
 
 class MeOut(Schema):
@@ -150,6 +152,8 @@ def _out(user: User) -> UserOut:
         created_at=user.created_at,
         deactivated_at=user.deactivated_at,
         last_login=user.last_login,
+        identity_verified=user.identity_verified,
+        identity_verified_at=user.identity_verified_at,
     )
 
 
@@ -327,3 +331,18 @@ def withdraw_training(
     record = selectors.training_record(user, record_id)
     done = services.withdraw_training(actor=_actor(request), record=record, reason=payload.reason)
     return _training_out(done, local_today())
+
+
+class IdentityCheckIn(Schema):
+    evidence: str
+
+
+@router.post(
+    "/users/{username}/verify-identity",
+    response=UserOut,
+    summary="Record the identity check that issues the e-signature (a second admin; 11.100(b))",
+)
+def verify_identity(request: HttpRequest, username: str, payload: IdentityCheckIn) -> UserOut:
+    user = selectors.user_for(request.user, username)
+    services.verify_identity(actor=_actor(request), user=user, evidence=payload.evidence)
+    return _out(selectors.user_for(request.user, username))

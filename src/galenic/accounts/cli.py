@@ -12,8 +12,14 @@ def create_admin(
     password: str = typer.Option(
         ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="GALENIC_ADMIN_PASSWORD"
     ),
+    identity_evidence: str = typer.Option(
+        "",
+        help="How this person's identity was checked (21 CFR 11.100(b)), kept with the account; "
+        "default: attested by whoever runs this command.",
+    ),
 ) -> None:
-    """Create an administrator for first set-up (audited as a system action)."""
+    """Create an administrator for first set-up (audited as a system action). Accounts made
+    here count as identity-checked; administrators made in the app need a second admin's check."""
     from galenic.cli import fail, setup_django
 
     setup_django()
@@ -30,6 +36,7 @@ def create_admin(
                 password=password,
                 roles=["admin"],
                 reason="first set-up from the command line",
+                identity_evidence=identity_evidence,
             )
         except GalenicError as exc:
             raise fail(f"{exc.field or 'error'}: {exc.message}") from None

@@ -53,6 +53,16 @@ class User(AbstractBaseUser):
     must_change_password = models.BooleanField(default=False)
     failed_attempts = models.PositiveIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
+    # 11.100(b): an administrator other than the one who created the account checks who the
+    # person is (what was seen is kept) before their electronic signature is issued.
+    created_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    identity_evidence = models.TextField(blank=True)
 
     objects = UserManager()
 
@@ -76,6 +86,10 @@ class User(AbstractBaseUser):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    @property
+    def identity_verified(self) -> bool:
+        return self.identity_verified_at is not None
 
     def role_codes(self) -> set[str]:
         """Codes of the roles currently held (revoked grants stay in the table as history)."""

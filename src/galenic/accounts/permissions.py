@@ -27,6 +27,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "accounts.unlock_user": frozenset({R.ADMIN}),
     "accounts.reset_password": frozenset({R.ADMIN}),
     "accounts.record_training": frozenset({R.ADMIN}),  # training records, 11.10(i)
+    "accounts.verify_identity": frozenset({R.ADMIN}),  # before a signature is issued, 11.100(b)
     # audit trail
     "audit.view": frozenset({R.ADMIN, R.INSPECTOR, R.QA_REVIEWER, R.QA_APPROVER, R.SUPERVISOR}),
     "audit.verify": frozenset({R.ADMIN, R.INSPECTOR, R.QA_APPROVER}),

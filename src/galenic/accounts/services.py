@@ -371,9 +371,15 @@ def create_user(
     email: str = "",
     reason: str = "",
     must_change_password: bool = False,
+    identity_evidence: str = "",
 ) -> User:
     """Create an account. IDs are case-folded, NFKC-normalised and checked against every ID that
-    ever existed, including look-alikes (11.100(a), 11.300(a))."""
+    ever existed, including look-alikes (11.100(a), 11.300(a)).
+
+    An account an administrator creates signs nothing until a second administrator has checked
+    the person's identity (``verify_identity``, 11.100(b)). One created on the server itself
+    (``actor`` None: ``galenic users create-admin``, seeding) counts as checked by whoever ran
+    it, with ``identity_evidence`` (or a sentence saying so) kept."""
     _allow(actor, "accounts.create_user")
     user_id = _user_id(username)
     name = _full_name(full_name)
@@ -400,7 +406,14 @@ def create_user(
             email=mail,
             password_changed_at=now,
             must_change_password=must_change_password,
+            created_by=actor,
         )
+        if actor is None:
+            user.identity_verified_at = now
+            user.identity_evidence = (identity_evidence or "").strip() or (
+                "Created on the server (command line or seeding); identity attested by whoever "
+                "ran it."
+            )
         user.set_password(password)
         user.save()
         for role in role_codes:
@@ -841,5 +854,56 @@ def withdraw_training(*, actor: User | None, record: TrainingRecord, reason: str
             old=_training_values(row),
             new={"withdrawn": True},
             reason=why,
+        )
+    return row
+
+
+# --- identity check before an e-signature is issued (21 CFR 11.100(b)) ---------------------------
+
+
+def verify_identity(*, actor: User | None, user: User, evidence: str) -> User:
+    """Record that the person's identity was checked (what was seen: an ID document, the HR
+    record); until then the account signs nothing. The administrator who created the account
+    cannot do it, nor can anyone for themselves: a second administrator does."""
+    _allow(actor, "accounts.verify_identity")
+    seen = (evidence or "").strip()
+    if not seen:
+        raise ValidationFailed(
+            "Say what was checked (e.g. 'passport seen in person; HR record 4711').",
+            field="evidence",
+        )
+    if len(seen) > 1000:
+        raise ValidationFailed("Keep the evidence under 1000 characters.", field="evidence")
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDenied("Nobody checks their own identity.", field="user")
+    if actor is not None and actor.pk == user.created_by_id:
+        raise PermissionDenied(
+            f"You created {user.username}'s account: a second administrator checks the "
+            "identity (21 CFR 11.100(b)).",
+            field="user",
+        )
+    with transaction.atomic():
+        row = _locked_row(user)
+        if row.identity_verified_at is not None:
+            raise Conflict(
+                f"{row.username}'s identity was already checked on "
+                f"{row.identity_verified_at:%Y-%m-%d}.",
+                field="user",
+            )
+        if not row.is_active:
+            raise Conflict(f"{row.username} is deactivated.", field="user")
+        row.identity_verified_at = utcnow()
+        row.identity_verified_by = actor
+        row.identity_evidence = seen
+        row.save(
+            update_fields=["identity_verified_at", "identity_verified_by", "identity_evidence"]
+        )
+        audit.record(
+            actor=actor,
+            action="accounts.user.verify_identity",
+            obj=row,
+            old={"identity_verified": False},
+            new={"identity_verified": True, "evidence": seen},
+            category="security",
         )
     return row

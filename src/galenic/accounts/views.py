@@ -199,6 +199,10 @@ def _detail_context(request: HttpRequest, user: User) -> dict[str, Any]:
         "training": _training_rows(request, user),
         "can_record_training": can(request.user, "accounts.record_training")
         and user.pk != request.user.pk,
+        "can_check_identity": can(request.user, "accounts.verify_identity")
+        and user.pk != request.user.pk
+        and user.created_by_id != request.user.pk
+        and user.identity_verified_at is None,
         "is_self": user.pk == request.user.pk,
         "errors": {},
         "form_name": "",
@@ -366,3 +370,18 @@ def training_withdraw(request: HttpRequest, username: str, record_id: int) -> Ht
         return f"Training record {record.course} of {user.username} withdrawn."
 
     return _act(request, username, f"withdraw-{record_id}", action)
+
+
+@login_required
+@shown_as_page
+@require_POST
+def identity_check(request: HttpRequest, username: str) -> HttpResponse:
+    def action(user: User) -> str:
+        services.verify_identity(
+            actor=request.user,  # type: ignore[arg-type]
+            user=user,
+            evidence=request.POST.get("evidence", ""),
+        )
+        return f"Identity of {user.username} checked: their electronic signature is issued."
+
+    return _act(request, username, "identity", action)

@@ -150,6 +150,13 @@ def _check_can_sign(user: Any) -> None:
         raise PermissionDenied("This account is deactivated and cannot sign.")
     if user.is_locked:
         raise PermissionDenied("This account is locked and cannot sign until an admin unlocks it.")
+    if getattr(user, "identity_verified_at", None) is None:
+        raise PermissionDenied(
+            "Your electronic signature is not issued yet: an administrator other than the one "
+            "who created your account must first record that your identity was checked "
+            "(21 CFR 11.100(b)).",
+            field="user_id",
+        )
     permissions.require(user, "signatures.sign")
 
 
