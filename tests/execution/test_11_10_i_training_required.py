@@ -31,16 +31,22 @@ def clearance(floor: Any, personas: dict[str, Any]) -> Any:
     marker = "            instructions: Check the room is **clear** of previous materials.\n"
     assert marker in text
     text = text.replace(marker, marker + f"            training: [{COURSE}]\n")
-    version = effective_version(personas["engineer"], text=text)
+    version = _start(floor, personas, text, "TR1")
     assert version.document().step("line_clearance").training == [COURSE]
-    with action_context("test"):
-        services.create_batch(actor=floor.supervisor, mbr="MBR-TINY", number="TR1")
-        services.release_to_floor(
-            actor=floor.supervisor, number="TR1", authority=authority(floor.supervisor)
-        )
-        services.start_batch(actor=floor.operator, number="TR1")
-    floor.number = "TR1"
     return floor
+
+
+def _start(floor: Any, personas: dict[str, Any], text: str, number: str) -> Any:
+    """The document made effective and a batch of it started; returns the version."""
+    version = effective_version(personas["engineer"], text=text)
+    with action_context("test"):
+        services.create_batch(actor=floor.supervisor, mbr=version.master.code, number=number)
+        services.release_to_floor(
+            actor=floor.supervisor, number=number, authority=authority(floor.supervisor)
+        )
+        services.start_batch(actor=floor.operator, number=number)
+    floor.number = number
+    return version
 
 
 def _train(
@@ -132,15 +138,7 @@ def test_11_10_i_the_api_answers_403_training_required(clearance, api):
 
 def test_steps_without_training_are_open_to_everyone(floor, personas):
     """Master records that name no training behave as before."""
-    text = (DATA / "tiny.yaml").read_text()
-    effective_version(personas["engineer"], text=text)
-    with action_context("test"):
-        services.create_batch(actor=floor.supervisor, mbr="MBR-TINY", number="TR2")
-        services.release_to_floor(
-            actor=floor.supervisor, number="TR2", authority=authority(floor.supervisor)
-        )
-        services.start_batch(actor=floor.operator, number="TR2")
-    floor.number = "TR2"
+    _start(floor, personas, (DATA / "tiny.yaml").read_text(), "TR2")
     floor.record("line_clearance", "room_clear", True)
     assert floor.perform("line_clearance").status == StepStatus.COMPLETED
 
@@ -150,20 +148,14 @@ def test_11_10_i_an_untrained_verifier_cannot_verify(floor, personas):
     marker = "            instructions: Weigh Linol.\n"
     assert marker in text
     text = text.replace(marker, marker + "            training: [SOP-WGH-001]\n")
-    version = effective_version(personas["engineer"], text=text)
+    _start(floor, personas, text, "TR3")
     with action_context("test"):
-        services.create_batch(actor=floor.supervisor, mbr=version.master.code, number="TR3")
-        services.release_to_floor(
-            actor=floor.supervisor, number="TR3", authority=authority(floor.supervisor)
-        )
-        services.start_batch(actor=floor.operator, number="TR3")
         accounts.record_training(
             actor=personas["admin"],
             user=floor.operator,
             course="SOP-WGH-001",
             completed_on=local_today(),
         )
-    floor.number = "TR3"
     floor.record("clearance", "room_clear", True)
     floor.record("clearance", "temperature", "21.0")
     floor.perform("clearance")

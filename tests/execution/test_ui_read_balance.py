@@ -119,10 +119,12 @@ def _client(api, user):
     return api(user).client
 
 
-def read(client, instrument="BAL-X1"):
+def read(client, instrument="BAL-X1", **what):
+    """Press Read balance on the row of the net mass (or of ``material=...``)."""
+    fields = what or {"key": "api_mass", "type": "number"}
     return client.post(
         STEP + "record/",
-        {"key": "api_mass", "type": "number", "source": "instrument", "instrument": instrument},
+        {**fields, "source": "instrument", "instrument": instrument},
         headers={"X-CSRFToken": CSRF, **HX},
     ).content.decode()
 
@@ -282,11 +284,7 @@ def test_the_live_panel_says_why_a_read_would_be_refused(weighing, device, api):
 
 
 def read_material(client, instrument="BAL-X1"):
-    return client.post(
-        STEP + "record/",
-        {"material": "API-T", "source": "instrument", "instrument": instrument},
-        headers={"X-CSRFToken": CSRF, **HX},
-    ).content.decode()
+    return read(client, instrument, material="API-T")
 
 
 def test_a_weighed_material_has_the_same_big_read_button_and_live_weight(weighing, device, api):
