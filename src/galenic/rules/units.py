@@ -261,13 +261,18 @@ def _simple_binary(a: Quantity, b: Quantity, op: str) -> Quantity | None:
         unit = scaled
     else:
         return None
+    return Quantity(_result(magnitude), unit)
+
+
+def _result(magnitude: Decimal) -> Decimal:
+    """A calculation's magnitude, checked (finite, within Galenic's number limits) and tidied."""
     if not magnitude.is_finite():
         raise UnitError("calculation produced no finite number")
     try:
         check_decimal(magnitude)
     except NumberError as exc:
         raise UnitError(str(exc)) from exc
-    return Quantity(tidy(magnitude), unit)
+    return tidy(magnitude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,15 +371,8 @@ class Quantity:
         if unit.dimensionless and unit._units:
             q = q.to(registry().dimensionless)
             unit = q.units
-        magnitude = _magnitude(q.magnitude)
-        if not magnitude.is_finite():
-            raise UnitError("calculation produced no finite number")
-        try:
-            check_decimal(magnitude)
-        except NumberError as exc:
-            raise UnitError(str(exc)) from exc
         text = keep if keep is not None else _unit_text(unit)
-        return Quantity(tidy(magnitude), text)
+        return Quantity(_result(_magnitude(q.magnitude)), text)
 
     def _binary(self, other: object, op: str) -> Quantity:
         import pint
