@@ -11,6 +11,8 @@ DEMO_PASSWORD = "Galenic-demo-2026"  # noqa: S105 - documented demo credential
 
 PERSONAS: list[tuple[str, str, list[str]]] = [
     ("admin", "Ada Admin", [Role.ADMIN]),
+    # A second administrator: the identity check of an account one admin creates is the other's.
+    ("aaron", "Aaron Admin", [Role.ADMIN]),
     ("olivia", "Olivia Operator", [Role.OPERATOR]),
     ("oscar", "Oscar Operator", [Role.OPERATOR, Role.VERIFIER]),
     ("victor", "Victor Verifier", [Role.VERIFIER, Role.OPERATOR]),
