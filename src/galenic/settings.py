@@ -160,6 +160,8 @@ PASSWORD_HASHERS = ["galenic.accounts.hashers.Argon2idHasher"]
 PASSWORD_MIN_LENGTH = env_int("GALENIC_PASSWORD_MIN_LENGTH", 12, minimum=8)
 PASSWORD_HISTORY = env_int("GALENIC_PASSWORD_HISTORY", 5, minimum=0)
 PASSWORD_MAX_AGE_DAYS = env_int("GALENIC_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0 = never expires
+# Periodic review of every active account (11.300(b)): due this many days after the last one.
+ACCESS_REVIEW_DAYS = env_int("GALENIC_ACCESS_REVIEW_DAYS", 365, minimum=0)  # 0 = not tracked
 LOCKOUT_THRESHOLD = env_int("GALENIC_LOCKOUT_THRESHOLD", 5, minimum=1)
 SESSION_TIMEOUT_MINUTES = env_int("GALENIC_SESSION_TIMEOUT_MINUTES", 15, minimum=1)
 # "session": ID + password at the first signing of a session, password after (11.200(a)(1)(i)).

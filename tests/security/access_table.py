@@ -120,6 +120,10 @@ API: dict[tuple[str, str], Rule] = {
         path="/api/v1/accounts/users/ivy/verify-identity",
         body={"evidence": "passport seen"},
     ),
+    ("GET", "/api/v1/accounts/access-reviews/due"): R("accounts.view_users"),
+    ("POST", "/api/v1/accounts/users/{username}/access-review"): R(
+        "accounts.review_access", body={"note": "roles confirmed with the line manager"}
+    ),
     ("GET", "/api/v1/accounts/users/{username}/training"): R("accounts.view_users"),
     ("POST", "/api/v1/accounts/users/{username}/training"): R(
         "accounts.record_training",
@@ -446,6 +450,12 @@ UI: dict[tuple[str, str, str], Rule] = {
         "accounts.verify_identity",
         path=f"{ACC}/ivy/identity/",
         body={"evidence": "passport seen"},
+        ok=302,
+    ),
+    ("POST", "accounts:access_review", ""): form(
+        "accounts.review_access",
+        path=f"{ACC}/uma/access-review/",
+        body={"note": "roles confirmed"},
         ok=302,
     ),
     ("POST", "accounts:training_add", ""): form(

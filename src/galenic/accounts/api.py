@@ -43,6 +43,7 @@ class UserOut(Schema):
     last_login: datetime | None
     identity_verified: bool
     identity_verified_at: datetime | None
+    access_review_due: date | None
 
 
 class MeOut(Schema):
@@ -154,6 +155,7 @@ def _out(user: User) -> UserOut:
         last_login=user.last_login,
         identity_verified=user.identity_verified,
         identity_verified_at=user.identity_verified_at,
+        access_review_due=selectors.review_due_on(user),
     )
 
 
@@ -345,4 +347,40 @@ class IdentityCheckIn(Schema):
 def verify_identity(request: HttpRequest, username: str, payload: IdentityCheckIn) -> UserOut:
     user = selectors.user_for(request.user, username)
     services.verify_identity(actor=_actor(request), user=user, evidence=payload.evidence)
+    return _out(selectors.user_for(request.user, username))
+
+
+class AccessReviewIn(Schema):
+    note: str
+
+
+class ReviewDueOut(Schema):
+    username: str
+    full_name: str
+    roles: list[str]
+    due: date
+
+
+@router.get(
+    "/access-reviews/due",
+    response=list[ReviewDueOut],
+    summary="Active accounts whose periodic review is due (21 CFR 11.300(b))",
+)
+def reviews_due(request: HttpRequest) -> list[ReviewDueOut]:
+    return [
+        ReviewDueOut(
+            username=u.username, full_name=u.full_name, roles=selectors.role_codes(u), due=due
+        )
+        for u, due in selectors.reviews_due(request.user)
+    ]
+
+
+@router.post(
+    "/users/{username}/access-review",
+    response=UserOut,
+    summary="Record the periodic review of an account (21 CFR 11.300(b))",
+)
+def review_access(request: HttpRequest, username: str, payload: AccessReviewIn) -> UserOut:
+    user = selectors.user_for(request.user, username)
+    services.review_access(actor=_actor(request), user=user, note=payload.note)
     return _out(selectors.user_for(request.user, username))

@@ -66,6 +66,29 @@ def list_users(
         typer.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+@app.command("reviews-due")
+def reviews_due() -> None:
+    """List active accounts whose periodic review is due (21 CFR 11.300(b)). Exit 3 when any
+    are, so a scheduled run can raise an alert."""
+    from galenic.cli import setup_django
+
+    setup_django()
+    from galenic.accounts import selectors
+
+    due = [
+        (u, day)
+        for u in selectors.users().filter(is_active=True)
+        if (day := selectors.review_due_on(u)) is not None and day <= selectors.local_today()
+    ]
+    if not due:
+        typer.echo("No account review is due.")
+        return
+    for user, day in sorted(due, key=lambda pair: (pair[1], pair[0].username)):
+        roles = ",".join(selectors.role_codes(user)) or "-"
+        typer.echo(f"{user.username}  {user.full_name}  {roles}  due {day.isoformat()}")
+    raise typer.Exit(3)
+
+
 @app.command("unlock")
 def unlock(
     user_id: str = typer.Argument(..., help="The locked user's ID."),

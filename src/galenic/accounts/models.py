@@ -175,6 +175,26 @@ class TrainingRecord(models.Model):
         return f"{self.course} for {self.user_id} ({self.completed_on})"
 
 
+class AccessReview(models.Model):
+    """An administrator's periodic review of one account: is this ID still this person's, and
+    are the roles still right (21 CFR 11.300(b), Annex 11 12.3)? Changes found are made with the
+    usual services; the review itself records who looked, when and what they concluded."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_reviews")
+    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    reviewed_at = models.DateTimeField()
+    roles = models.CharField(max_length=300, help_text="the roles held when reviewed")
+    note = models.TextField()
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user_id", "-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"review of {self.user_id} at {self.reviewed_at}"
+
+
 class PasswordHistory(models.Model):
     """Hashes of earlier passwords, so the last N cannot be reused."""
 

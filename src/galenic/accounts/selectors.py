@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
 from galenic.accounts.identity import normalise_user_id
-from galenic.accounts.models import RoleGrant, TrainingRecord, User, UserSession
+from galenic.accounts.models import AccessReview, RoleGrant, TrainingRecord, User, UserSession
 from galenic.accounts.permissions import require
 from galenic.accounts.policy import password_expires_at
 from galenic.core.errors import NotFound
-from galenic.core.timefmt import local_today
+from galenic.core.timefmt import display_zone, local_today
 
 STATUSES = ("active", "locked", "deactivated", "all")
 
@@ -162,3 +162,37 @@ def same_user_id(user: User, raw: str) -> bool:
         return normalise_user_id(raw) == user.username
     except ValueError:
         return False
+
+
+# --- periodic review of accounts (11.300(b)) --------------------------------------------------
+
+
+def access_reviews(user: User) -> list[AccessReview]:
+    return list(
+        AccessReview.objects.filter(user=user)
+        .select_related("reviewed_by")
+        .order_by("-reviewed_at")
+    )
+
+
+def review_due_on(user: User) -> date | None:
+    """The day the account's next review is due (from its last review, else its creation);
+    None for deactivated accounts or when reviews are not tracked (GALENIC_ACCESS_REVIEW_DAYS=0)."""
+    days = settings.ACCESS_REVIEW_DAYS
+    if not days or not user.is_active:
+        return None
+    last = AccessReview.objects.filter(user=user).order_by("-reviewed_at").first()
+    since = last.reviewed_at if last is not None else user.created_at
+    return (since + timedelta(days=days)).astimezone(display_zone()).date()
+
+
+def reviews_due(viewer: Any, today: date | None = None) -> list[tuple[User, date]]:
+    """Active accounts whose periodic review is due, the longest overdue first."""
+    require(viewer, "accounts.view_users")
+    day = today or local_today()
+    found = []
+    for user in users().filter(is_active=True):
+        due = review_due_on(user)
+        if due is not None and due <= day:
+            found.append((user, due))
+    return sorted(found, key=lambda pair: (pair[1], pair[0].username))

@@ -26,7 +26,14 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 
 from galenic.accounts.identity import clean_full_name, normalise_user_id, skeleton
-from galenic.accounts.models import PasswordHistory, RoleGrant, TrainingRecord, User, UserSession
+from galenic.accounts.models import (
+    AccessReview,
+    PasswordHistory,
+    RoleGrant,
+    TrainingRecord,
+    User,
+    UserSession,
+)
 from galenic.accounts.permissions import require
 from galenic.accounts.policy import locks_now
 from galenic.accounts.roles import Role
@@ -907,3 +914,36 @@ def verify_identity(*, actor: User | None, user: User, evidence: str) -> User:
             category="security",
         )
     return row
+
+
+# --- periodic review of accounts (21 CFR 11.300(b), Annex 11 12.3) ------------------------------
+
+
+def review_access(*, actor: User | None, user: User, note: str) -> AccessReview:
+    """Record that an administrator reviewed the account (the ID still belongs to this person,
+    the roles are still right) and what they concluded. Nobody reviews their own account."""
+    _allow(actor, "accounts.review_access")
+    text = (note or "").strip()
+    if not text:
+        raise ValidationFailed(
+            "Say what was reviewed and concluded (e.g. 'still in production; roles confirmed "
+            "with the line manager').",
+            field="note",
+        )
+    if len(text) > 2000:
+        raise ValidationFailed("Keep the note under 2000 characters.", field="note")
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDenied("Nobody reviews their own account.", field="user")
+    roles = ",".join(sorted(user.role_codes()))
+    with transaction.atomic():
+        review = AccessReview.objects.create(
+            user=user, reviewed_by=actor, reviewed_at=utcnow(), roles=roles, note=text
+        )
+        audit.record(
+            actor=actor,
+            action="accounts.user.review_access",
+            obj=user,
+            new={"roles": roles, "note": text, "active": user.is_active},
+            category="security",
+        )
+    return review

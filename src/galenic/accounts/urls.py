@@ -20,6 +20,7 @@ urlpatterns = [
     path("users/<str:username>/reset-password/", views.user_reset_password, name="user_reset"),
     path("users/<str:username>/training/", views.training_add, name="training_add"),
     path("users/<str:username>/identity/", views.identity_check, name="identity_check"),
+    path("users/<str:username>/access-review/", views.access_review, name="access_review"),
     path(
         "users/<str:username>/training/<int:record_id>/withdraw/",
         views.training_withdraw,

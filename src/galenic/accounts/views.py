@@ -199,6 +199,10 @@ def _detail_context(request: HttpRequest, user: User) -> dict[str, Any]:
         "training": _training_rows(request, user),
         "can_record_training": can(request.user, "accounts.record_training")
         and user.pk != request.user.pk,
+        "reviews": selectors.access_reviews(user),
+        "review_due": selectors.review_due_on(user),
+        "can_review_access": can(request.user, "accounts.review_access")
+        and user.pk != request.user.pk,
         "can_check_identity": can(request.user, "accounts.verify_identity")
         and user.pk != request.user.pk
         and user.created_by_id != request.user.pk
@@ -385,3 +389,18 @@ def identity_check(request: HttpRequest, username: str) -> HttpResponse:
         return f"Identity of {user.username} checked: their electronic signature is issued."
 
     return _act(request, username, "identity", action)
+
+
+@login_required
+@shown_as_page
+@require_POST
+def access_review(request: HttpRequest, username: str) -> HttpResponse:
+    def action(user: User) -> str:
+        services.review_access(
+            actor=request.user,  # type: ignore[arg-type]
+            user=user,
+            note=request.POST.get("note", ""),
+        )
+        return f"Review of {user.username}'s account recorded."
+
+    return _act(request, username, "review", action)
