@@ -785,6 +785,36 @@ class Operator:
         return [op for op in self.ops if op.outcome]
 
 
+@contextlib.contextmanager
+def at_work(server: AppServer, people: list[Operator]) -> Iterator[None]:
+    """The operators work, each in a thread of their own, while the block injects its fault;
+    then they stop, and so does the server (whatever the block raised)."""
+    import threading
+
+    threads = [threading.Thread(target=p.run, daemon=True) for p in people]
+    for t in threads:
+        t.start()
+    try:
+        yield
+    finally:
+        for p in people:
+            p.stop = True
+        for t in threads:
+            t.join(60)
+        server.stop()
+
+
+def check_after_work(site: Site, people: list[Operator]) -> list[Op]:
+    """Nobody stopped on an error, nothing is half-written and every acknowledged operation is
+    kept. Returns everyone's operations."""
+    for p in people:
+        assert p.error is None, p.error
+    ops = [op for p in people for op in p.ops]
+    check_nothing_half_written(site)
+    check_acknowledged_kept(site, ops)
+    return ops
+
+
 def work_done(people: list[Operator]) -> int:
     """Operations finished so far; raises at once the error that stopped someone."""
     for person in people:

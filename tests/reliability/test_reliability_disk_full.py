@@ -9,7 +9,6 @@ processes carry on, and `galenic audit verify` passes.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 
 import pytest
@@ -18,8 +17,8 @@ from reliability_support import (
     Client,
     Operator,
     SmallDisk,
-    check_acknowledged_kept,
-    check_nothing_half_written,
+    at_work,
+    check_after_work,
     soak,
     wait_until,
     work_done,
@@ -82,10 +81,7 @@ def test_disk_full_during_writes(site, small_disk):
     ]
     probe = Client(server.base)
     probe.login("victor")
-    threads = [threading.Thread(target=p.run, daemon=True) for p in people]
-    for t in threads:
-        t.start()
-    try:
+    with at_work(server, people):
         for _ in range(soak(2, 10)):
             before = work_done(people)
             wait_until(
@@ -107,19 +103,9 @@ def test_disk_full_during_writes(site, small_disk):
                 timeout=60,
                 what="work after space was freed",
             )
-    finally:
-        for p in people:
-            p.stop = True
-        for t in threads:
-            t.join(60)
-        server.stop()
-    for p in people:
-        assert p.error is None, p.error
+    check_after_work(site, people)
     refusals = [a for p in people for a in p.transient_answers]
     assert refusals
     for answer in refusals:
         assert answer.data["code"] == "storage_full", answer.text
-    ops = [op for p in people for op in p.ops]
-    check_nothing_half_written(site)
-    check_acknowledged_kept(site, ops)
     site.assert_verifies()

@@ -8,7 +8,6 @@ same app processes carry on without a restart, and nothing acknowledged is lost 
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -17,8 +16,8 @@ from reliability_support import (
     Client,
     Operator,
     PrivatePostgres,
-    check_acknowledged_kept,
-    check_nothing_half_written,
+    at_work,
+    check_after_work,
     clone_into_private_postgres,
     soak,
     wait_until,
@@ -70,10 +69,7 @@ def test_postgres_restart_during_a_running_batch(site_template, private_postgres
     ]
     probe = Client(server.base)
     probe.login("victor")
-    threads = [threading.Thread(target=p.run, daemon=True) for p in people]
-    for t in threads:
-        t.start()
-    try:
+    with at_work(server, people):
         for _ in range(soak(2, 10)):
             before = work_done(people)
             wait_until(lambda before=before: work_done(people) > before + 3, timeout=60)
@@ -84,21 +80,11 @@ def test_postgres_restart_during_a_running_batch(site_template, private_postgres
             # The same app processes carry on: no restart of the app.
             after = work_done(people)
             wait_until(lambda after=after: work_done(people) > after + 3, timeout=60)
-    finally:
-        for p in people:
-            p.stop = True
-        for t in threads:
-            t.join(60)
-        server.stop()
-    for p in people:
-        assert p.error is None, p.error
+    ops = check_after_work(site, people)
     refusals = [a for p in people for a in p.transient_answers]
     for answer in refusals:
         assert answer.data["code"] == "unavailable", answer.text
         assert answer.data["message"], answer.text
-    ops = [op for p in people for op in p.ops]
-    check_nothing_half_written(site)
-    check_acknowledged_kept(site, ops)
     unanswered = [(op.batch, op.step, op.key, op.kind) for op in ops if op.lost]
     assert not unanswered, f"requests went unanswered: {unanswered}"
     site.assert_verifies()

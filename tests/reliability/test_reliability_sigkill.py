@@ -11,13 +11,14 @@ out exactly once; and at the end `galenic audit verify` and `galenic signatures 
 from __future__ import annotations
 
 import random
-import threading
 import time
 
 from reliability_support import (
     AppServer,
     Operator,
+    at_work,
     check_acknowledged_kept,
+    check_after_work,
     check_nothing_half_written,
     soak,
     wait_until,
@@ -34,12 +35,9 @@ def test_sigkill_while_recording_and_signing(site):
         Operator(server, "olivia", numbers[0::2]),
         Operator(server, "oscar", numbers[1::2]),
     ]
-    threads = [threading.Thread(target=p.run, daemon=True) for p in people]
-    for t in threads:
-        t.start()
     rng = random.Random()
     killed_during: list[int] = []
-    try:
+    with at_work(server, people):
         for _ in range(rounds):
             before = work_done(people)
             wait_until(
@@ -58,17 +56,7 @@ def test_sigkill_while_recording_and_signing(site):
         # Let everyone finish what they were doing, then stop.
         target = work_done(people) + 4
         wait_until(lambda: work_done(people) >= target, timeout=60, what="final work")
-    finally:
-        for p in people:
-            p.stop = True
-        for t in threads:
-            t.join(60)
-        server.stop()
-    for p in people:
-        assert p.error is None, p.error
-    ops = [op for p in people for op in p.ops]
-    check_nothing_half_written(site)
-    check_acknowledged_kept(site, ops)
+    ops = check_after_work(site, people)
     lost = [op for op in ops if op.lost and op.outcome]
     print(
         f"{rounds} kills, {len([o for o in ops if o.outcome])} operations done, "

@@ -75,15 +75,11 @@ def reviews_due() -> None:
     setup_django()
     from galenic.accounts import selectors
 
-    due = [
-        (u, day)
-        for u in selectors.users().filter(is_active=True)
-        if (day := selectors.review_due_on(u)) is not None and day <= selectors.local_today()
-    ]
+    due = selectors.accounts_due_review()
     if not due:
         typer.echo("No account review is due.")
         return
-    for user, day in sorted(due, key=lambda pair: (pair[1], pair[0].username)):
+    for user, day in due:
         roles = ",".join(selectors.role_codes(user)) or "-"
         typer.echo(f"{user.username}  {user.full_name}  {roles}  due {day.isoformat()}")
     raise typer.Exit(3)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from galenic.accounts.identity import normalise_user_id
 from galenic.accounts.models import AccessReview, RoleGrant, TrainingRecord, User, UserSession
@@ -30,8 +30,18 @@ def _with_roles(qs: QuerySet[User]) -> QuerySet[User]:
 
 
 def users() -> QuerySet[User]:
-    """Every user, with current role grants prefetched (no permission check: internal use)."""
-    return _with_roles(User.objects.all()).order_by("username")
+    """Every user, with current role grants prefetched and the time of their last access review
+    (no permission check: internal use)."""
+    last_review = (
+        AccessReview.objects.filter(user=OuterRef("pk"))
+        .order_by("-reviewed_at")
+        .values("reviewed_at")[:1]
+    )
+    return (
+        _with_roles(User.objects.all())
+        .annotate(last_access_review=Subquery(last_review))
+        .order_by("username")
+    )
 
 
 def users_for(viewer: Any, *, status: str = "all", search: str = "") -> QuerySet[User]:
@@ -143,7 +153,8 @@ def training_gaps(user: User, courses: Iterable[str], today: date | None = None)
         found = latest.get(course)
         if found is None:
             gaps.append(f"{user.username} has no training record for {course}")
-        elif found.valid_until is not None and found.valid_until < day:
+        elif training_state(found, day) == "expired":
+            assert found.valid_until is not None
             gaps.append(
                 f"{user.username}'s training {course} expired on {found.valid_until.isoformat()}"
             )
@@ -175,20 +186,30 @@ def access_reviews(user: User) -> list[AccessReview]:
     )
 
 
+_UNREAD = object()
+
+
 def review_due_on(user: User) -> date | None:
     """The day the account's next review is due (from its last review, else its creation);
-    None for deactivated accounts or when reviews are not tracked (GALENIC_ACCESS_REVIEW_DAYS=0)."""
+    None for deactivated accounts or when reviews are not tracked (GALENIC_ACCESS_REVIEW_DAYS=0).
+    A user read through ``users()`` carries its last review; others are looked up."""
     days = settings.ACCESS_REVIEW_DAYS
     if not days or not user.is_active:
         return None
-    last = AccessReview.objects.filter(user=user).order_by("-reviewed_at").first()
-    since = last.reviewed_at if last is not None else user.created_at
+    read = getattr(user, "last_access_review", _UNREAD)
+    last: datetime | None
+    if read is _UNREAD:
+        found = AccessReview.objects.filter(user=user).order_by("-reviewed_at").first()
+        last = found.reviewed_at if found is not None else None
+    else:
+        last = cast(datetime | None, read)
+    since = last or user.created_at
     return (since + timedelta(days=days)).astimezone(display_zone()).date()
 
 
-def reviews_due(viewer: Any, today: date | None = None) -> list[tuple[User, date]]:
-    """Active accounts whose periodic review is due, the longest overdue first."""
-    require(viewer, "accounts.view_users")
+def accounts_due_review(today: date | None = None) -> list[tuple[User, date]]:
+    """Active accounts whose periodic review is due, the longest overdue first (no permission
+    check: the command line on the server)."""
     day = today or local_today()
     found = []
     for user in users().filter(is_active=True):
@@ -196,3 +217,8 @@ def reviews_due(viewer: Any, today: date | None = None) -> list[tuple[User, date
         if due is not None and due <= day:
             found.append((user, due))
     return sorted(found, key=lambda pair: (pair[1], pair[0].username))
+
+
+def reviews_due(viewer: Any, today: date | None = None) -> list[tuple[User, date]]:
+    require(viewer, "accounts.view_users")
+    return accounts_due_review(today)

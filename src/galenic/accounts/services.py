@@ -46,6 +46,7 @@ from galenic.core.errors import (
     ValidationFailed,
 )
 from galenic.core.timefmt import local_today, utcnow
+from galenic.recipes.document.model import CODE_PATTERN
 
 security_log = logging.getLogger("galenic.security")
 
@@ -295,10 +296,22 @@ def _allow(actor: User | None, action: str) -> None:
 
 
 def _reason(reason: str) -> str:
-    cleaned = (reason or "").strip()
+    return _required_text(reason, "reason", "Give a reason: it is kept in the audit trail.")
+
+
+def _required_text(raw: str, field: str, ask: str, *, limit: int | None = None) -> str:
+    """Text a change must carry (a reason, what was checked); ``ask`` says what to write."""
+    cleaned = (raw or "").strip()
     if not cleaned:
-        raise ValidationFailed("Give a reason: it is kept in the audit trail.", field="reason")
+        raise ValidationFailed(ask, field=field)
+    if limit is not None and len(cleaned) > limit:
+        raise ValidationFailed(f"Keep it under {limit} characters.", field=field)
     return cleaned
+
+
+def _not_for_oneself(actor: User | None, user: User, message: str, field: str = "") -> None:
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDenied(message, field=field)
 
 
 def _user_id(raw: str) -> str:
@@ -491,8 +504,7 @@ def grant_role(*, actor: User | None, user: User, role: str, reason: str) -> Rol
     _allow(actor, "accounts.grant_role")
     why = _reason(reason)
     (code,) = _roles([role])
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("You cannot change your own roles; ask another administrator.")
+    _not_for_oneself(actor, user, "You cannot change your own roles; ask another administrator.")
     with transaction.atomic():
         row = _locked_row(user)
         before = sorted(row.role_codes())
@@ -517,8 +529,7 @@ def revoke_role(*, actor: User | None, user: User, role: str, reason: str) -> No
     _allow(actor, "accounts.revoke_role")
     why = _reason(reason)
     (code,) = _roles([role])
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("You cannot change your own roles; ask another administrator.")
+    _not_for_oneself(actor, user, "You cannot change your own roles; ask another administrator.")
     with transaction.atomic():
         row = _locked_row(user)
         before = sorted(row.role_codes())
@@ -544,8 +555,7 @@ def deactivate_user(*, actor: User | None, user: User, reason: str) -> User:
     """Deactivate instead of deleting: the ID stays taken forever; all sessions end at once."""
     _allow(actor, "accounts.deactivate_user")
     why = _reason(reason)
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("You cannot deactivate yourself; ask another administrator.")
+    _not_for_oneself(actor, user, "You cannot deactivate yourself; ask another administrator.")
     with transaction.atomic():
         row = _locked_row(user)
         if not row.is_active:
@@ -634,8 +644,7 @@ def reset_password(*, actor: User | None, user: User, reason: str) -> str:
     choose their own at the next login (11.200(a)(2), 11.300(c)). All sessions end."""
     _allow(actor, "accounts.reset_password")
     why = _reason(reason)
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("Change your own password on the 'Change password' page.")
+    _not_for_oneself(actor, user, "Change your own password on the 'Change password' page.")
     one_time = _one_time_password()
     with transaction.atomic():
         row = _locked_row(user)
@@ -748,7 +757,9 @@ def end_session(*, user: User, session_key: str, reason: str = "logout") -> None
 
 # --- training (21 CFR 11.10(i), 211.25(a)) -------------------------------------------------------
 
-_COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+# The codes a master record step names under ``training`` (one pattern, or a course could be
+# recorded that no step can name, or the reverse).
+_COURSE = re.compile(CODE_PATTERN)
 
 
 def _course(raw: str) -> str:
@@ -799,10 +810,12 @@ def record_training(
     """Record training a person completed. Nobody records their own; the date it was completed
     cannot be in the future; a record that expires ends on or after that date."""
     _allow(actor, "accounts.record_training")
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied(
-            "Nobody records their own training: ask a trainer or your supervisor.", field="user"
-        )
+    _not_for_oneself(
+        actor,
+        user,
+        "Nobody records their own training: ask a trainer or your supervisor.",
+        field="user",
+    )
     code = _course(course)
     done = _date(completed_on, "completed_on", required=True)
     until = _date(valid_until, "valid_until", required=False)
@@ -873,16 +886,13 @@ def verify_identity(*, actor: User | None, user: User, evidence: str) -> User:
     record); until then the account signs nothing. The administrator who created the account
     cannot do it, nor can anyone for themselves: a second administrator does."""
     _allow(actor, "accounts.verify_identity")
-    seen = (evidence or "").strip()
-    if not seen:
-        raise ValidationFailed(
-            "Say what was checked (e.g. 'passport seen in person; HR record 4711').",
-            field="evidence",
-        )
-    if len(seen) > 1000:
-        raise ValidationFailed("Keep the evidence under 1000 characters.", field="evidence")
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("Nobody checks their own identity.", field="user")
+    seen = _required_text(
+        evidence,
+        "evidence",
+        "Say what was checked (e.g. 'passport seen in person; HR record 4711').",
+        limit=1000,
+    )
+    _not_for_oneself(actor, user, "Nobody checks their own identity.", field="user")
     if actor is not None and actor.pk == user.created_by_id:
         raise PermissionDenied(
             f"You created {user.username}'s account: a second administrator checks the "
@@ -923,17 +933,14 @@ def review_access(*, actor: User | None, user: User, note: str) -> AccessReview:
     """Record that an administrator reviewed the account (the ID still belongs to this person,
     the roles are still right) and what they concluded. Nobody reviews their own account."""
     _allow(actor, "accounts.review_access")
-    text = (note or "").strip()
-    if not text:
-        raise ValidationFailed(
-            "Say what was reviewed and concluded (e.g. 'still in production; roles confirmed "
-            "with the line manager').",
-            field="note",
-        )
-    if len(text) > 2000:
-        raise ValidationFailed("Keep the note under 2000 characters.", field="note")
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("Nobody reviews their own account.", field="user")
+    text = _required_text(
+        note,
+        "note",
+        "Say what was reviewed and concluded (e.g. 'still in production; roles confirmed with "
+        "the line manager').",
+        limit=2000,
+    )
+    _not_for_oneself(actor, user, "Nobody reviews their own account.", field="user")
     roles = ",".join(sorted(user.role_codes()))
     with transaction.atomic():
         review = AccessReview.objects.create(

@@ -186,6 +186,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, user: User) -> dict[str, Any]:
     held = selectors.role_codes(user)
+    is_self = user.pk == request.user.pk
     return {
         "u": user,
         "status": selectors.status_of(user),
@@ -197,17 +198,16 @@ def _detail_context(request: HttpRequest, user: User) -> dict[str, Any]:
         "password_expires_at": selectors.password_expiry(user),
         "can_manage": can(request.user, "accounts.edit_user"),
         "training": _training_rows(request, user),
-        "can_record_training": can(request.user, "accounts.record_training")
-        and user.pk != request.user.pk,
+        "can_record_training": not is_self and can(request.user, "accounts.record_training"),
         "reviews": selectors.access_reviews(user),
         "review_due": selectors.review_due_on(user),
-        "can_review_access": can(request.user, "accounts.review_access")
-        and user.pk != request.user.pk,
-        "can_check_identity": can(request.user, "accounts.verify_identity")
-        and user.pk != request.user.pk
+        "can_review_access": not is_self and can(request.user, "accounts.review_access"),
+        # The service refuses the account's creator too (a second administrator checks).
+        "can_check_identity": not is_self
+        and not user.identity_verified
         and user.created_by_id != request.user.pk
-        and user.identity_verified_at is None,
-        "is_self": user.pk == request.user.pk,
+        and can(request.user, "accounts.verify_identity"),
+        "is_self": is_self,
         "errors": {},
         "form_name": "",
         "error_panel": "",

@@ -29,6 +29,6 @@ def utcnow() -> datetime:
 
 
 def local_today() -> date:
-    """Today at the site (its display time zone): the calendar day that dates such as a
-    training's or a calibration's end are read in."""
+    """Today at the site (its display time zone): the calendar day a training's end date is
+    read in."""
     return utcnow().astimezone(display_zone()).date()

@@ -59,9 +59,10 @@ Key = Annotated[
         description="Stable identifier: lowercase letters, digits and _, starting with a letter."
     ),
 ]
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
 Code = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"),
+    StringConstraints(pattern=CODE_PATTERN),
     Field(description="Material, equipment or document code, e.g. API-PCM-001."),
 ]
 Text = Annotated[str, StringConstraints(max_length=200)]
