@@ -22,7 +22,11 @@ from typing import Any, Generic, TypeVar
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-from django.db.models.signals import post_save, pre_save
+from django.db.models.base import ModelState
+from django.db.models.fields import Field
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, post_save, pre_init, pre_save
 
 M = TypeVar("M", bound=models.Model)
 
@@ -45,6 +49,7 @@ class RowShape(Generic[M]):
             BaseDatabaseWrapper, list[tuple[Any, list[Converter]]]
         ] = weakref.WeakKeyDictionary()
         self._columns: dict[tuple[str, str], str] = {}
+        self._plain = _init_is_plain(model, self.fields)
 
     def columns(self, connection: BaseDatabaseWrapper, alias: str) -> str:
         """``alias."col", ...`` for a SELECT list."""
@@ -56,26 +61,71 @@ class RowShape(Generic[M]):
             self._columns[key] = found
         return found
 
-    def _converters_for(self, connection: BaseDatabaseWrapper) -> list[tuple[Any, list[Converter]]]:
+    def _converters_for(
+        self, connection: BaseDatabaseWrapper
+    ) -> list[tuple[int, Any, list[Converter]]]:
+        """(position, column, converters) of the fields that have converters on ``connection``."""
         found = self._converters.get(connection)
         if found is None:
             found = []
             table = self.model._meta.db_table
-            for field in self.fields:
+            for i, field in enumerate(self.fields):
                 col = field.get_col(table)
                 # As SQLCompiler.get_converters: the backend's, then the field's own.
                 convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                found.append((col, convs))
+                if convs:
+                    found.append((i, col, convs))
             self._converters[connection] = found
         return found
 
     def build(self, connection: BaseDatabaseWrapper, row: Sequence[Any], start: int = 0) -> M:
         """The instance for ``row[start:start + width]``, as a queryset would have made it."""
         values = list(row[start : start + self.width])
-        for i, (col, convs) in enumerate(self._converters_for(connection)):
+        for i, col, convs in self._converters_for(connection):
+            value = values[i]
             for convert in convs:
-                values[i] = convert(values[i], col, connection)
-        return self.model.from_db(connection.alias, self.attnames, values)
+                value = convert(value, col, connection)
+            values[i] = value
+        model = self.model
+        if self._plain and not pre_init.has_listeners(model) and not post_init.has_listeners(model):
+            # What Model.from_db leaves behind, without its per-field setattr: for a model whose
+            # fields' attributes are plain (stored in the instance's __dict__ as they are), no
+            # __init__ of its own and nobody listening to its init signals, the same instance.
+            new = model.__new__(model)
+            state = ModelState()
+            state.adding = False
+            state.db = connection.alias
+            new.__dict__["_state"] = state
+            new.__dict__.update(zip(self.attnames, values))
+            return new
+        return model.from_db(connection.alias, self.attnames, values)
+
+
+def _init_is_plain(model: type[models.Model], fields: Sequence[Field[Any, Any]]) -> bool:
+    """Whether ``Model.__init__`` with these fields' values does no more than store each in the
+    instance's ``__dict__`` (see RowShape.build)."""
+    for klass in model.__mro__:
+        if klass is models.Model:
+            break
+        if "__init__" in vars(klass) or "from_db" in vars(klass) or "__new__" in vars(klass):
+            return False
+    for field in fields:
+        # DeferredAttribute (and ForeignKeyDeferredAttribute: on a new instance with nothing
+        # cached its __set__ only stores the value) read the __dict__ first.
+        if type(vars_of(model, field.attname)) not in (
+            DeferredAttribute,
+            ForeignKeyDeferredAttribute,
+        ):
+            return False
+    return True
+
+
+def vars_of(model: type[models.Model], name: str) -> Any:
+    """The class attribute ``name`` as defined (not through its descriptor's __get__)."""
+    for klass in model.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
 
 
 def connection_for(model: type[models.Model], *, write: bool = False) -> BaseDatabaseWrapper:
@@ -168,6 +218,10 @@ class _InsertShape:
             and _save_is_plain(model)
         )
         self._sql: dict[str, str] = {}
+        # (field, attname, read straight from __dict__?, how its value is prepared)
+        self.preparation = [
+            (f, f.attname, _pre_save_is_plain(f), _preparation(f)) for f in self.fields
+        ]
 
     def sql(self, connection: BaseDatabaseWrapper) -> str:
         found = self._sql.get(connection.vendor)
@@ -185,6 +239,48 @@ class _InsertShape:
 
 
 _insert_shapes: dict[type[models.Model], _InsertShape] = {}
+
+_NONE_ONLY, _TEXT, _BOOL = 1, 2, 3
+
+
+def _pre_save_is_plain(field: Field[Any, Any]) -> bool:
+    """Whether ``field.pre_save(obj, add)`` is ``getattr(obj, attname)`` (no auto_now, no file)."""
+    pre_save_of = type(field).pre_save
+    if pre_save_of is Field.pre_save:
+        return True
+    return (
+        isinstance(field, models.DateField)
+        and not field.auto_now
+        and not field.auto_now_add
+        and pre_save_of in (models.DateField.pre_save, models.DateTimeField.pre_save)
+    )
+
+
+def _preparation(field: Field[Any, Any]) -> int:
+    """For which values ``field.get_db_prep_save(value)`` is the value itself: 0 (never assumed),
+    _NONE_ONLY (None), _TEXT (None and any str), _BOOL (None, True, False). Only for Django's
+    own field classes whose preparation is known (a subclass that overrides it gets 0)."""
+    klass = type(field)
+    if klass in (models.CharField, models.TextField, models.SlugField, models.EmailField):
+        return _TEXT
+    if klass is models.BooleanField:
+        return _BOOL
+    if klass in (
+        models.IntegerField,
+        models.BigIntegerField,
+        models.SmallIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.PositiveBigIntegerField,
+        models.DateTimeField,
+        models.DateField,
+        models.DecimalField,
+        models.FloatField,
+        models.UUIDField,
+        models.ForeignKey,
+    ):
+        return _NONE_ONLY
+    return 0
 
 
 def insert(obj: models.Model) -> None:
@@ -206,8 +302,23 @@ def insert(obj: models.Model) -> None:
         return
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     values = []
-    for field in shape.fields:
-        value = field.pre_save(obj, True)
+    stored = obj.__dict__
+    for field, attname, plain_pre_save, preparation in shape.preparation:
+        if plain_pre_save and attname in stored:
+            value = stored[attname]  # what Field.pre_save's getattr returns
+        else:
+            value = field.pre_save(obj, True)
+        # Where get_db_prep_save returns the value itself, skip its chain of calls.
+        if value is None:
+            if preparation:
+                values.append(None)
+                continue
+        elif preparation == _TEXT and isinstance(value, str):
+            values.append(value)
+            continue
+        elif preparation == _BOOL and value.__class__ is bool:
+            values.append(value)
+            continue
         if hasattr(value, "resolve_expression"):
             obj.save(force_insert=True)
             return

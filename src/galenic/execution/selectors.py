@@ -245,6 +245,21 @@ def step_entries(step: StepExecution, *, recorders: bool = False) -> list[Entry]
     return entries
 
 
+def step_states(batch: Batch) -> dict[tuple[str, int], str]:
+    """(step key, iteration) -> status of every execution of the batch (read after each
+    completed step, to open what the flow made available)."""
+    connection = connections[router.db_for_read(StepExecution)]
+    return {
+        (key, iteration): status
+        for key, iteration, status in all_rows(
+            connection,
+            f"SELECT step_key, iteration, status FROM {StepExecution._meta.db_table} "  # noqa: S608
+            "WHERE batch_id = %s",
+            [batch.pk],
+        )
+    }
+
+
 def steps_of(batch: Batch) -> list[StepExecution]:
     return list(
         StepExecution.objects.filter(batch=batch)

@@ -650,12 +650,7 @@ def _materialise(
     """Create executions for steps the flow made available (or skipped) and turn the flow's own
     decisions (a repeat, a loop that ran out, an undecidable condition) into exceptions."""
     now = utcnow()
-    existing = {
-        (k, i): s
-        for k, i, s in StepExecution.objects.filter(batch=batch).values_list(
-            "step_key", "iteration", "status"
-        )
-    }
+    existing = selectors.step_states(batch)
     for s in state.steps():
         if s.status.value == "available" and (s.key, s.iteration) not in existing:
             _new_execution(batch, flow, s.key, s.iteration, StepStatus.AVAILABLE, s.reason, now)
@@ -1079,6 +1074,12 @@ def _flag_entry(
 ) -> None:
     """Exceptions (and a deviation) the moment a value is captured."""
     evaluation = prepared.evaluation
+    if (
+        evaluation.severity.value not in ("alert", "action")
+        and not entry.late
+        and not prepared.manual_instead_of_instrument
+    ):
+        return  # nothing to flag (most values): no context to build
     context = {
         "key": entry.key,
         "name": _label(prepared),
