@@ -46,7 +46,7 @@ class RowShape(Generic[M]):
         self.width = len(self.fields)
         # Converters are bound to one connection's operations: kept per connection object.
         self._converters: weakref.WeakKeyDictionary[
-            BaseDatabaseWrapper, list[tuple[Any, list[Converter]]]
+            BaseDatabaseWrapper, list[tuple[int, Any, list[Converter]]]
         ] = weakref.WeakKeyDictionary()
         self._columns: dict[tuple[str, str], str] = {}
         self._plain = _init_is_plain(model, self.fields)
@@ -96,7 +96,7 @@ class RowShape(Generic[M]):
             state.adding = False
             state.db = connection.alias
             new.__dict__["_state"] = state
-            new.__dict__.update(zip(self.attnames, values))
+            new.__dict__.update(zip(self.attnames, values, strict=True))
             return new
         return model.from_db(connection.alias, self.attnames, values)
 
@@ -219,9 +219,7 @@ class _InsertShape:
         )
         self._sql: dict[str, str] = {}
         # (field, attname, read straight from __dict__?, how its value is prepared)
-        self.preparation = [
-            (f, f.attname, _pre_save_is_plain(f), _preparation(f)) for f in self.fields
-        ]
+        self.preparation = [_preparation_of(f) for f in self.fields]
 
     def sql(self, connection: BaseDatabaseWrapper) -> str:
         found = self._sql.get(connection.vendor)
@@ -241,6 +239,45 @@ class _InsertShape:
 _insert_shapes: dict[type[models.Model], _InsertShape] = {}
 
 _NONE_ONLY, _TEXT, _BOOL = 1, 2, 3
+
+
+Preparation = tuple[Any, str, bool, int]  # field, attname, plain pre_save, kind
+
+
+def _db_values(
+    obj: models.Model,
+    preparation: Sequence[Preparation],
+    connection: BaseDatabaseWrapper,
+    *,
+    add: bool,
+) -> list[Any] | None:
+    """``field.get_db_prep_save(field.pre_save(obj, add))`` for each field, as save() prepares
+    them; None when a value is an expression (then save() itself must run)."""
+    values: list[Any] = []
+    stored = obj.__dict__
+    for field, attname, plain_pre_save, kind in preparation:
+        if plain_pre_save and attname in stored:
+            value = stored[attname]  # what Field.pre_save's getattr returns
+        else:
+            value = field.pre_save(obj, add)
+        # Where get_db_prep_save returns the value itself, skip its chain of calls.
+        if value is None:
+            if kind:
+                values.append(None)
+                continue
+        elif (kind == _TEXT and isinstance(value, str)) or (
+            kind == _BOOL and value.__class__ is bool
+        ):
+            values.append(value)
+            continue
+        if hasattr(value, "resolve_expression"):
+            return None
+        values.append(field.get_db_prep_save(value, connection=connection))
+    return values
+
+
+def _preparation_of(field: Field[Any, Any]) -> Preparation:
+    return (field, field.attname, _pre_save_is_plain(field), _preparation(field))
 
 
 def _pre_save_is_plain(field: Field[Any, Any]) -> bool:
@@ -301,28 +338,10 @@ def insert(obj: models.Model) -> None:
         obj.save(force_insert=True)
         return
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    values = []
-    stored = obj.__dict__
-    for field, attname, plain_pre_save, preparation in shape.preparation:
-        if plain_pre_save and attname in stored:
-            value = stored[attname]  # what Field.pre_save's getattr returns
-        else:
-            value = field.pre_save(obj, True)
-        # Where get_db_prep_save returns the value itself, skip its chain of calls.
-        if value is None:
-            if preparation:
-                values.append(None)
-                continue
-        elif preparation == _TEXT and isinstance(value, str):
-            values.append(value)
-            continue
-        elif preparation == _BOOL and value.__class__ is bool:
-            values.append(value)
-            continue
-        if hasattr(value, "resolve_expression"):
-            obj.save(force_insert=True)
-            return
-        values.append(field.get_db_prep_save(value, connection=connection))
+    values = _db_values(obj, shape.preparation, connection, add=True)
+    if values is None:  # an expression among the values
+        obj.save(force_insert=True)
+        return
     # As save(): an error inside an atomic block marks it for rollback even if caught there.
     with transaction.mark_for_rollback_on_error(connection.alias):
         row = first_row(connection, shape.sql(connection), values)
@@ -358,6 +377,34 @@ def get(model: type[M], pk: Any) -> M | None:
 # --- updating --------------------------------------------------------------------------------
 
 
+class _UpdateShape:
+    """An UPDATE of some fields of a model by primary key, written once per vendor."""
+
+    def __init__(self, model: type[models.Model], fields: Sequence[str]) -> None:
+        meta = model._meta
+        self.targets: list[Any] = [meta.get_field(name) for name in dict.fromkeys(fields)]
+        self.preparation = [_preparation_of(f) for f in self.targets]
+        self.update_fields = frozenset(fields)
+        assert meta.pk is not None
+        self.pk = meta.pk
+        self.table = meta.db_table
+        self._sql: dict[str, str] = {}
+
+    def sql(self, connection: BaseDatabaseWrapper) -> str:
+        found = self._sql.get(connection.vendor)
+        if found is None:
+            quote = connection.ops.quote_name
+            found = self._sql[connection.vendor] = (
+                f"UPDATE {quote(self.table)} SET "  # noqa: S608
+                + ", ".join(f"{quote(f.column)} = %s" for f in self.targets)
+                + f" WHERE {quote(self.pk.column or self.pk.attname)} = %s"
+            )
+        return found
+
+
+_update_shapes: dict[tuple[type[models.Model], tuple[str, ...]], _UpdateShape] = {}
+
+
 def update(obj: models.Model, fields: Sequence[str]) -> None:
     """``obj.save(update_fields=fields)`` with the statement written here: same field
     preparation, same pre_save/post_save signals, same refusal when no row was updated;
@@ -367,36 +414,33 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
     shape = _insert_shapes.get(model)
     if shape is None:
         shape = _insert_shapes[model] = _InsertShape(model)
+    key = (model, tuple(fields))
+    updating = _update_shapes.get(key)
+    if updating is None:
+        updating = _update_shapes[key] = _UpdateShape(model, fields)
     connection = connections[router.db_for_write(model, instance=obj)]
-    meta = model._meta
-    targets: list[Any] = [meta.get_field(name) for name in dict.fromkeys(fields)]
     if (
         not shape.plain
         or obj._state.adding
         or obj.pk is None
-        or not targets
-        or any(hasattr(getattr(obj, f.attname), "resolve_expression") for f in targets)
+        or not updating.targets
+        or any(hasattr(getattr(obj, f.attname), "resolve_expression") for f in updating.targets)
     ):
         obj.save(update_fields=fields)
         return
-    update_fields = frozenset(fields)
+    update_fields = updating.update_fields
     using = connection.alias
     # The signals save() sends, with the same arguments (e.g. review builds its report when a
     # batch is saved completed).
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=update_fields)
-    values = [
-        field.get_db_prep_save(field.pre_save(obj, False), connection=connection)
-        for field in targets
-    ]
-    quote = connection.ops.quote_name
-    assert meta.pk is not None
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608
-        + ", ".join(f"{quote(f.column)} = %s" for f in targets)
-        + f" WHERE {quote(meta.pk.column or meta.pk.attname)} = %s"
-    )
+    values = _db_values(obj, updating.preparation, connection, add=False)
+    assert values is not None  # no expressions (checked above)
     with transaction.mark_for_rollback_on_error(using):
-        cursor = run(connection, sql, [*values, meta.pk.get_db_prep_value(obj.pk, connection)])
+        cursor = run(
+            connection,
+            updating.sql(connection),
+            [*values, updating.pk.get_db_prep_value(obj.pk, connection)],
+        )
         if cursor.rowcount != 1:
             from django.db import DatabaseError
 
