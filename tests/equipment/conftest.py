@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from galenic.core.context import action_context
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today
 from galenic.equipment import services
 
 
@@ -28,7 +28,7 @@ class Plant:
 @pytest.fixture
 def plant(personas) -> Plant:
     admin = personas["admin"]
-    today = utcnow().date()
+    today = local_today()
     with action_context("test"):
         gateway, token = services.register_gateway(actor=admin, code="GW-T", name="Test gateway")
         balance = services.register_equipment(

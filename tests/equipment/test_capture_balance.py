@@ -10,7 +10,7 @@ from equipment_helpers import D, ingest, weight
 from galenic.audit.models import AuditEvent
 from galenic.core.context import action_context
 from galenic.core.errors import PermissionDenied
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today, utcnow
 from galenic.equipment import errors, services
 
 
@@ -68,7 +68,7 @@ def test_no_reading_yet(plant, personas):
 
 def test_expired_calibration_is_refused_and_audited(plant, personas):
     ingest(plant, weight("5.000"))
-    today = utcnow().date()
+    today = local_today()
     with action_context("test"):
         services.record_calibration(
             actor=plant.admin,

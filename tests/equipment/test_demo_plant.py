@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from galenic.core.context import action_context
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today, utcnow
 from galenic.equipment import demo
 from galenic.equipment.models import Equipment, Gateway, Tag
 from galenic.gateway.demo import demo_config_text
@@ -40,7 +40,7 @@ def test_seeding_is_idempotent_and_writes_the_gateway_token(make_user, settings,
     token = (tmp_path / "gateway" / "GW-DEMO.token").read_text().strip()
     assert token.startswith("GW-DEMO:")
     assert Gateway.objects.get().code == "GW-DEMO"
-    assert Equipment.objects.get(code="BAL-003").calibration_state(utcnow().date()) == "expired"
+    assert Equipment.objects.get(code="BAL-003").calibration_state(local_today()) == "expired"
     assert Tag.objects.count() == len(TAGS)
 
 
@@ -85,7 +85,6 @@ def test_the_demo_records_read_the_demo_plant():
 
 
 def test_the_publisher_feeds_every_mqtt_tag():
-    from galenic.core.timefmt import utcnow
     from galenic.gateway.demo import demo_config
     from galenic.gateway.publisher import _stringify, demo_units, encode
 

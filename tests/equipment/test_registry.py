@@ -9,8 +9,8 @@ import pytest
 from galenic.audit.models import AuditEvent
 from galenic.core.context import action_context
 from galenic.core.errors import Conflict, PermissionDenied, ValidationFailed
-from galenic.core.timefmt import utcnow
-from galenic.equipment import services
+from galenic.core.timefmt import local_today
+from galenic.equipment import errors, selectors, services
 from galenic.equipment.models import CalibrationState, Equipment
 
 
@@ -57,7 +57,7 @@ def test_identity_change_needs_a_reason_and_keeps_old_value(plant):
 
 
 def test_calibration_history_and_state(plant, personas):
-    today = utcnow().date()
+    today = local_today()
     balance = Equipment.objects.get(code="BAL-T1")
     assert balance.calibration_state(today) == CalibrationState.VALID
     assert balance.calibration_state(today + timedelta(days=31)) == CalibrationState.EXPIRED
@@ -81,7 +81,7 @@ def test_calibration_history_and_state(plant, personas):
 
 
 def test_calibration_cannot_be_recorded_in_advance(plant):
-    today = utcnow().date()
+    today = local_today()
     with action_context("test"), pytest.raises(ValidationFailed) as raised:
         services.record_calibration(
             actor=plant.admin,
@@ -90,6 +90,28 @@ def test_calibration_cannot_be_recorded_in_advance(plant):
             due=today + timedelta(days=100),
         )
     assert raised.value.field == "performed_on"
+
+
+def test_calibration_dates_are_the_sites_calendar_days(plant, settings):
+    """Due and performed dates are read in the site's time zone, as a technician's certificate
+    is dated: at UTC+14 the site's day is a day ahead of UTC's for most of the UTC day."""
+    from galenic.core.timefmt import utcnow
+
+    settings.DISPLAY_TIME_ZONE = "Pacific/Kiritimati"  # UTC+14, no daylight saving
+    site_today = local_today()
+    assert site_today == (utcnow() + timedelta(hours=14)).date()
+    with action_context("test"):
+        services.record_calibration(
+            actor=plant.admin,
+            code="BAL-T1",
+            performed_on=site_today,  # today at the site: not "in advance"
+            due=site_today + timedelta(days=90),
+        )
+    Equipment.objects.filter(code="BAL-T1").update(calibration_due=site_today - timedelta(days=1))
+    balance = Equipment.objects.get(code="BAL-T1")
+    # Due yesterday at the site is expired there, whatever the UTC date says.
+    with pytest.raises(errors.CalibrationExpired):
+        selectors.check_instrument(balance, field="instrument")
 
 
 def test_tag_limits_must_nest(plant):

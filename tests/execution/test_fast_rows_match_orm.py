@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models.signals import post_save
 
 from galenic.core import rows
@@ -124,3 +125,72 @@ def test_updates_send_the_signals_save_sends(floor: Any) -> None:
     batch.row_version += 1
     rows.update(batch, ["row_version"])
     assert Batch.objects.get(pk=batch.pk).row_version == batch.row_version
+
+
+def test_rows_built_without_init_are_the_instances_from_db_makes(floor: Any) -> None:
+    """RowShape.build skips Model.__init__ for plain models; with an init signal listened to it
+    takes Django's own path. Both give the same instance state."""
+    from django.db.models.signals import post_init
+
+    floor.start()
+    fast = selectors.open_step("B001", "clearance")
+    assert fast is not None
+    assert (fast._state.adding, fast._state.db) == (False, "default")
+    assert fast.batch._state.adding is False
+
+    inits: list[Any] = []
+
+    def listener(sender: Any, instance: Any, **kw: Any) -> None:
+        inits.append(instance)
+
+    post_init.connect(listener, sender=StepExecution, dispatch_uid="test_fast_rows_init")
+    try:
+        slow = selectors.open_step("B001", "clearance")
+    finally:
+        post_init.disconnect(dispatch_uid="test_fast_rows_init", sender=StepExecution)
+    assert slow is not None
+    assert inits == [slow]
+    assert _fields(fast) == _fields(slow)
+    assert (slow._state.adding, slow._state.db) == (fast._state.adding, fast._state.db)
+    # A deferred field is loaded on access, as on an instance the ORM made.
+    assert fast.batch.document_json == Batch.objects.get(number="B001").document_json
+
+
+def test_statements_run_through_django_cursors_when_wrapped(floor: Any) -> None:
+    """With an execute wrapper (or query logging) the statements take Django's cursor, which is
+    closed once read, and the results are the same."""
+    from django.db import connection
+
+    floor.start()
+    expected = selectors.open_step("B001", "clearance")
+    seen: list[str] = []
+    closed: list[Any] = []
+    real_release = rows.release
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    def release(cursor: Any) -> None:
+        real_release(cursor)
+        closed.append(cursor)
+
+    rows.release = release  # type: ignore[assignment]
+    try:
+        with connection.execute_wrapper(watch):
+            step = selectors.open_step("B001", "clearance")
+            assert step is not None
+            assert expected is not None
+            assert _fields(step) == _fields(expected)
+            assert selectors.step_states(step.batch)[("clearance", 1)] == step.status
+            step.row_version += 1
+            rows.update(step, ["row_version"])
+    finally:
+        rows.release = real_release  # type: ignore[assignment]
+    assert len(seen) == 3
+    assert len(closed) == 3
+    for cursor in closed:  # Django's cursors, closed: the driver refuses to use them again
+        assert isinstance(cursor, CursorWrapper)
+        with pytest.raises(Exception, match=r"(?i)closed"):
+            cursor.cursor.execute("SELECT 1")
+    assert StepExecution.objects.get(pk=step.pk).row_version == step.row_version

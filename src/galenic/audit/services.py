@@ -33,7 +33,7 @@ from galenic.audit.chain import GENESIS, SEP, canonical_json, format_ts, hash_pa
 from galenic.audit.models import AuditEvent
 from galenic.core import context, idempotency
 from galenic.core.errors import ValidationFailed
-from galenic.core.rows import first_row, run
+from galenic.core.rows import first_row, release, run
 from galenic.core.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,9 @@ def _append_sqlite(connection: BaseDatabaseWrapper, events: Sequence[AuditEvent]
     chained = _chain(prepared, seq, prev)
     for start in range(0, len(chained), _ROWS_PER_INSERT):
         chunk = chained[start : start + _ROWS_PER_INSERT]
-        run(connection, _insert_sql(len(chunk)), [value for row in chunk for value in row])
+        release(
+            run(connection, _insert_sql(len(chunk)), [value for row in chunk for value in row])
+        )
 
 
 def _append(

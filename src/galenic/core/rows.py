@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+from django.db.backends.utils import CursorWrapper
 from django.db.models.base import ModelState
 from django.db.models.fields import Field
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -157,7 +158,8 @@ def run(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any
     """Execute one statement as Django's cursor does (refused in a broken transaction, database
     errors turned into Django's), without its per-call layers: a kept cursor, the SQL's
     placeholders converted once. Returns the DB-API cursor, to fetch from at once. Where those
-    layers do something (query logging in DEBUG, execute wrappers), they are used."""
+    layers do something (query logging in DEBUG, execute wrappers), they are used, and the
+    caller hands the cursor to ``release`` when done with it."""
     if connection.queries_logged or connection.execute_wrappers:
         cursor = connection.cursor()
         cursor.execute(sql, params)
@@ -177,17 +179,30 @@ def run(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any
     return dbapi
 
 
+def release(cursor: Any) -> None:
+    """Done with what ``run`` returned: the kept cursor stays open; Django's (the path with
+    query logging or execute wrappers) is closed now rather than by the garbage collector."""
+    if isinstance(cursor, CursorWrapper):
+        cursor.close()
+
+
 def first_row(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
     """The first row of a read (a tuple), or None."""
     cursor = run(connection, sql, params)
-    with connection.wrap_database_errors:
-        return cursor.fetchone()
+    try:
+        with connection.wrap_database_errors:
+            return cursor.fetchone()
+    finally:
+        release(cursor)
 
 
 def all_rows(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> list[Any]:
     cursor = run(connection, sql, params)
-    with connection.wrap_database_errors:
-        return list(cursor.fetchall())
+    try:
+        with connection.wrap_database_errors:
+            return list(cursor.fetchall())
+    finally:
+        release(cursor)
 
 
 # --- inserting -------------------------------------------------------------------------------
@@ -441,7 +456,9 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
             updating.sql(connection),
             [*values, updating.pk.get_db_prep_value(obj.pk, connection)],
         )
-        if cursor.rowcount != 1:
+        updated = cursor.rowcount
+        release(cursor)
+        if updated != 1:
             from django.db import DatabaseError
 
             raise DatabaseError("Save with update_fields did not affect any rows.")

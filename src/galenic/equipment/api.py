@@ -18,7 +18,7 @@ from ninja.security import HttpBearer
 
 from galenic.accounts.permissions import require
 from galenic.core.errors import ValidationFailed
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today, utcnow
 from galenic.equipment import selectors, services
 from galenic.equipment.models import Equipment
 
@@ -107,7 +107,7 @@ def _equipment_out(e: Equipment) -> EquipmentOut:
         gateway=e.gateway.code if e.gateway else None,
         calibration_required=e.calibration_required,
         calibration_due=e.calibration_due.isoformat() if e.calibration_due else None,
-        calibration_state=e.calibration_state(utcnow().date()).value,
+        calibration_state=e.calibration_state(local_today()).value,
     )
 
 

@@ -52,10 +52,10 @@ def callback() -> None:
 def list_equipment() -> None:
     """Registered equipment with serial numbers and calibration status."""
     _setup()
-    from galenic.core.timefmt import utcnow
+    from galenic.core.timefmt import local_today
     from galenic.equipment import selectors
 
-    today = utcnow().date()
+    today = local_today()
     rows = selectors.equipment_list()
     if not rows:
         typer.echo("no equipment registered yet")
@@ -140,12 +140,12 @@ def calibrate(
     """Record a calibration (211.68(a))."""
     _setup()
     from galenic.cli import fail
-    from galenic.core.timefmt import utcnow
+    from galenic.core.timefmt import local_today
     from galenic.equipment import services
 
     try:
         due_date = date.fromisoformat(due)
-        performed_on = date.fromisoformat(performed) if performed else utcnow().date()
+        performed_on = date.fromisoformat(performed) if performed else local_today()
     except ValueError as exc:
         raise fail(f"date: {exc}") from None
     record = _call(

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from galenic.accounts.models import User
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today
 from galenic.equipment import services
 from galenic.equipment.models import Equipment, Gateway, Tag
 from galenic.gateway.demo_plant import BALANCES, GATEWAY_CODE, TAGS, UNITS
@@ -46,7 +46,7 @@ def seed() -> Iterator[str]:
                 actor=admin, code=GATEWAY_CODE, reason="demo token file was missing"
             )
         )
-    today = utcnow().date()
+    today = local_today()
     created = 0
     for b in BALANCES:
         if Equipment.objects.filter(code=b.code).exists():

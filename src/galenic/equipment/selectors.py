@@ -18,7 +18,7 @@ from typing import Literal
 from django.db.models import Q
 
 from galenic.core.errors import NotFound, ValidationFailed
-from galenic.core.timefmt import format_datetime, utcnow
+from galenic.core.timefmt import format_datetime, local_today, utcnow
 from galenic.equipment import errors
 from galenic.equipment.models import (
     CalibrationState,
@@ -236,7 +236,7 @@ def check_instrument(equipment: Equipment, field: str) -> None:
             "it may not be used for a batch record.",
             field=field,
         )
-    state = equipment.calibration_state(utcnow().date())
+    state = equipment.calibration_state(local_today())
     if state == CalibrationState.EXPIRED:
         raise errors.CalibrationExpired(
             f"{equipment.code}: calibration expired on {equipment.calibration_due:%Y-%m-%d}. "
@@ -579,7 +579,7 @@ def _status(
     latest = latest_value(tag) if tag is not None else None
     age = (utcnow() - latest.measured_at).total_seconds() if latest is not None else None
     link = link_state(equipment, connection_of(tag) if tag else code) if equipment else None
-    calibration = equipment.calibration_state(utcnow().date()) if equipment else None
+    calibration = equipment.calibration_state(local_today()) if equipment else None
     try:
         preview = capture()
     except (errors.ReadingRefused, ValidationFailed, NotFound) as exc:

@@ -24,7 +24,7 @@ from django.db.models import Field
 from galenic.accounts.permissions import require
 from galenic.audit import services as audit
 from galenic.core.errors import Conflict, NotFound, ValidationFailed
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today, utcnow
 from galenic.equipment import errors, limits, selectors
 from galenic.equipment.models import (
     CalibrationRecord,
@@ -280,7 +280,7 @@ def record_calibration(
     require(actor, "equipment.calibrate")
     if due < performed_on:
         raise ValidationFailed("the next due date is before the calibration", field="due")
-    if performed_on > utcnow().date():
+    if performed_on > local_today():
         raise ValidationFailed("a calibration cannot be recorded in advance", field="performed_on")
     with transaction.atomic():
         equipment = Equipment.objects.select_for_update(no_key=True).filter(code=code).first()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from galenic.accounts.permissions import require
 from galenic.core.errors import GalenicError
-from galenic.core.timefmt import utcnow
+from galenic.core.timefmt import local_today, utcnow
 from galenic.equipment import selectors
 
 
@@ -53,7 +53,7 @@ def equipment_list(request: HttpRequest) -> HttpResponse:
         require(request.user, "equipment.view")
     except GalenicError as exc:
         return _forbidden(request, exc)
-    today = utcnow().date()
+    today = local_today()
     equipment = [(e, e.calibration_state(today)) for e in selectors.equipment_list()]
     return render(
         request,
@@ -85,7 +85,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "equipment/detail.html",
         {
             "e": equipment,
-            "state": equipment.calibration_state(utcnow().date()),
+            "state": equipment.calibration_state(local_today()),
             "calibrations": list(equipment.calibrations.select_related("recorded_by")[:20]),
             "tags": selectors.live_tags(selectors.tags_of(equipment)),
         },
