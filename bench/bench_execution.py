@@ -28,11 +28,13 @@
    the database files (SQLite's WAL is first grown, later reused; commits cost less then).
    What the reference does not do is what the service must: read before writing (the open step,
    the chain head under its lock), check, hash, sign. Target: ratio >= 0.5. Measured on the
-   shared 2-core machine (2026-12-06): 0.28-0.30 on SQLite (1.4-2.0 ms per value and 5.5-8 ms
-   per signed step against 0.5-0.7 ms per raw transaction) and 0.30-0.35 on PostgreSQL (2.2-2.7
-   ms and 9-11 ms against 0.8-1.1 ms), where fsync is cheap: a raw transaction is mostly its
-   round trips, so the ratio measures the service's Python and reads against bare INSERTs. It
-   rises when commits cost more (0.4-0.7 on a busy machine).
+   shared 2-core machine (2026-12-06, third session): 0.33-0.35 on SQLite (1.3-1.6 ms per value
+   and 4.3-5.1 ms per signed step against 0.56-0.63 ms per raw transaction) and 0.35-0.36 on
+   PostgreSQL (2.2-2.3 ms and 7.3-7.8 ms against 0.93-1.01 ms). fsync is cheap here: a raw
+   SQLite transaction is about the cost of the service's COMMIT alone (both write the same ~18
+   pages per value), and a raw PostgreSQL one is mostly its round trips, so the ratio measures
+   the service's Python and reads against bare INSERTs. It rises when commits cost more (0.4-0.7
+   on a busy machine).
 
 2. execution_record_http_p50/p99: latency of the operator's record-value call
    (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against
