@@ -7,7 +7,8 @@ import pytest
 
 from galenic.accounts.models import User
 from galenic.core.errors import NotAuthenticated, PermissionDenied
-from galenic.signatures import services
+from galenic.accounts import services as accounts
+from galenic.signatures import selectors, services
 
 
 def _deactivate(user):
@@ -67,3 +68,39 @@ def test_anonymous_cannot_sign(db, password):
         services.authenticate_signer(
             session=None, actor=AnonymousUser(), user_id="x", password=password
         )
+
+
+def test_role_revoked_between_password_and_signing_cannot_sign(personas, password, acknowledge):
+    """The signer's roles are read again at the signing, in its transaction, not taken from the
+    account object the password was checked against."""
+    from django.db import transaction
+
+    from galenic.core.context import action_context
+    from galenic.signatures.models import PolicyAcknowledgement
+
+    user = personas["operator"]
+    acknowledge(user)
+    authority = _attempt(user, password)
+    with action_context("test"):
+        accounts.revoke_role(
+            actor=personas["admin"], user=user, role="operator", reason="moved to the warehouse"
+        )
+    assert "operator" in user.role_codes()  # the stale object still says so
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        services.sign(
+            authority=authority,
+            obj=PolicyAcknowledgement.objects.get(user=user),
+            meaning="reviewed",
+        )
+
+
+def test_signer_state_is_one_read_of_account_roles_and_policy(personas, acknowledge):
+    user = personas["supervisor"]
+    signer, acknowledged = selectors.signer_now(user.pk)
+    assert signer is not None
+    assert signer.username == user.username
+    assert signer.role_codes() == User.objects.get(pk=user.pk).role_codes()
+    assert acknowledged is False
+    acknowledge(user)
+    assert selectors.signer_now(user.pk)[1] is True
+    assert selectors.signer_now(10**9) == (None, False)

@@ -297,9 +297,7 @@ def _append_sqlite(connection: BaseDatabaseWrapper, events: Sequence[AuditEvent]
     chained = _chain(prepared, seq, prev)
     for start in range(0, len(chained), _ROWS_PER_INSERT):
         chunk = chained[start : start + _ROWS_PER_INSERT]
-        release(
-            run(connection, _insert_sql(len(chunk)), [value for row in chunk for value in row])
-        )
+        release(run(connection, _insert_sql(len(chunk)), [value for row in chunk for value in row]))
 
 
 def _append(

@@ -8,7 +8,8 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 
-from galenic.core.rows import connection_for, first_row
+from galenic.accounts.models import RoleGrant, User
+from galenic.core.rows import RowShape, all_rows, connection_for, first_row
 from galenic.signatures import policy
 from galenic.signatures.manifestation import Manifestation, manifestation
 from galenic.signatures.models import PolicyAcknowledgement, Signature
@@ -92,3 +93,30 @@ def policy_acknowledgement(user: Any) -> PolicyAcknowledgement | None:
 def acknowledgement_roster() -> QuerySet[PolicyAcknowledgement]:
     """Who acknowledged which policy version, when (supports the 11.100(c) certification)."""
     return PolicyAcknowledgement.objects.select_related("user").order_by("user__username", "id")
+
+
+_SIGNER_ROW = RowShape(User)
+
+
+def signer_now(user_id: Any) -> tuple[User | None, bool]:
+    """The signer's account as stored now, with the roles it holds now (kept on it, where
+    ``role_codes()`` looks first) and whether it has acknowledged the current accountability
+    policy: what every signing checks, in one read. (None, False) when there is no such account."""
+    connection = connection_for(User)
+    quote = connection.ops.quote_name
+    found = all_rows(
+        connection,
+        f"SELECT {_SIGNER_ROW.columns(connection, 'u')}, r.role, "  # noqa: S608 (no user input)
+        f"EXISTS (SELECT 1 FROM {quote(PolicyAcknowledgement._meta.db_table)} a "
+        "WHERE a.user_id = u.id AND a.policy_version = %s) "
+        f"FROM {quote(User._meta.db_table)} u "
+        f"LEFT JOIN {quote(RoleGrant._meta.db_table)} r "
+        "ON r.user_id = u.id AND r.revoked_at IS NULL WHERE u.id = %s",
+        [policy.VERSION, user_id],
+    )
+    if not found:
+        return None, False
+    width = _SIGNER_ROW.width
+    signer = _SIGNER_ROW.build(connection, found[0])
+    signer._role_cache = {str(row[width]) for row in found if row[width] is not None}
+    return signer, bool(found[0][width + 1])

@@ -39,7 +39,7 @@ from galenic.core.timefmt import utcnow
 from galenic.signatures import policy, registry
 from galenic.signatures.binding import binding_sha256, canonical_content, sha256_text
 from galenic.signatures.models import Credentials, Meaning, PolicyAcknowledgement, Signature
-from galenic.signatures.selectors import has_acknowledged_policy
+from galenic.signatures.selectors import has_acknowledged_policy, signer_now
 
 SESSION_KEY = "galenic.signatures.full_credentials"
 SIGN_ACTION = "signatures.sign"
@@ -263,13 +263,12 @@ def sign(
     authority = _redeem(authority)
     if actor is not None and getattr(actor, "pk", None) != authority.user.pk:
         raise PermissionDenied("Nobody signs as someone else.", field="user_id")
-    signer = rows.get(User, authority.user.pk)  # current state: locked or deactivated since?
+    # Current state: locked, deactivated or a role revoked since the password was checked?
+    signer, acknowledged = signer_now(authority.user.pk)
     if signer is None:
         raise PermissionDenied("This account no longer exists and cannot sign.", field="user_id")
     _check_can_sign(signer)
-    if not _is_own_policy_acknowledgement(obj, signer, the_meaning) and not has_acknowledged_policy(
-        signer
-    ):
+    if not acknowledged and not _is_own_policy_acknowledgement(obj, signer, the_meaning):
         raise PermissionDenied(
             "Read and sign the electronic signature accountability policy before your first "
             "signature.",
