@@ -11,6 +11,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models.signals import post_save
 
 from galenic.core import rows
+from galenic.core.errors import NotFound
 from galenic.core.timefmt import utcnow
 from galenic.execution import selectors
 from galenic.execution.models import Batch, Entry, StepExecution
@@ -44,6 +45,12 @@ def test_open_step_and_locks_read_what_the_orm_reads(floor: Any) -> None:
     assert selectors.open_step("B001", "clearance", iteration=2) is None
     assert selectors.open_step("B001", "press") is None
     assert selectors.open_step("NOPE", "clearance") is None
+
+    read = selectors.get_batch("B001")
+    assert read.get_deferred_fields() == {"document_json"}
+    assert _fields(read) == without_document
+    with pytest.raises(NotFound):
+        selectors.get_batch("NOPE")
 
     with transaction.atomic():
         locked = selectors.lock_batch("B001")

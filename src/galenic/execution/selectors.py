@@ -127,14 +127,29 @@ def batch_rows() -> QuerySet[Batch]:
     return Batch.objects.defer("document_json")
 
 
+_BATCH_ROW = RowShape(Batch, defer=["document_json"])
+
+
 def get_batch(number: str) -> Batch:
-    batch = batch_rows().filter(number=number).first()
+    """The batch (without its frozen document), as ``batch_rows()`` reads it: read by every batch
+    page and API call, so with SQL written once."""
+    batch = _batch_by_number(number, lock=False)
     if batch is None:
         raise NotFound(f"There is no batch {number!r}.", field="number")
     return batch
 
 
-_BATCH_ROW = RowShape(Batch, defer=["document_json"])
+def _batch_by_number(number: str, *, lock: bool) -> Batch | None:
+    connection = connections[router.db_for_write(Batch) if lock else router.db_for_read(Batch)]
+    row = first_row(
+        connection,
+        f"SELECT {_BATCH_ROW.columns(connection, 'b')} FROM {Batch._meta.db_table} b "  # noqa: S608
+        f"WHERE b.number = %s{_for_update(connection) if lock else ''}",
+        [number],
+    )
+    return None if row is None else _BATCH_ROW.build(connection, row)
+
+
 _STEP_ROW = RowShape(StepExecution)
 _ENTRY_ROW = RowShape(Entry)
 _RECORDER_ROW = RowShape(
@@ -181,14 +196,7 @@ def _for_update(connection: Any) -> str:
 
 def lock_batch(number: str) -> Batch | None:
     """The batch (without its frozen document), locked until the transaction ends."""
-    connection = connections[router.db_for_write(Batch)]
-    row = first_row(
-        connection,
-        f"SELECT {_BATCH_ROW.columns(connection, 'b')} FROM {Batch._meta.db_table} b "  # noqa: S608
-        f"WHERE b.number = %s{_for_update(connection)}",
-        [number],
-    )
-    return None if row is None else _BATCH_ROW.build(connection, row)
+    return _batch_by_number(number, lock=True)
 
 
 def lock_open_step(
