@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from galenic.accounts import services as accounts
 from galenic.accounts.models import User
 from galenic.core.errors import NotAuthenticated, PermissionDenied
-from galenic.accounts import services as accounts
 from galenic.signatures import selectors, services
 
 
