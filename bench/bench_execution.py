@@ -29,8 +29,8 @@
    What the reference does not do is what the service must: read before writing (the open step,
    the chain head under its lock), check, hash, sign. Target: ratio >= 0.5. Measured on the
    shared 2-core machine (2026-12-06, third session): 0.33-0.35 on SQLite (1.3-1.6 ms per value
-   and 4.3-5.1 ms per signed step against 0.56-0.63 ms per raw transaction) and 0.35-0.36 on
-   PostgreSQL (2.2-2.3 ms and 7.3-7.8 ms against 0.93-1.01 ms). fsync is cheap here: a raw
+   and 4.3-5.1 ms per signed step against 0.54-0.63 ms per raw transaction) and 0.35-0.37 on
+   PostgreSQL (2.1-2.3 ms and 7.0-7.8 ms against 0.93-1.01 ms). fsync is cheap here: a raw
    SQLite transaction is about the cost of the service's COMMIT alone (both write the same ~18
    pages per value), and a raw PostgreSQL one is mostly its round trips, so the ratio measures
    the service's Python and reads against bare INSERTs. It rises when commits cost more (0.4-0.7
