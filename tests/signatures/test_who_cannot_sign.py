@@ -18,6 +18,19 @@ def _deactivate(user):
     fresh.save(update_fields=["is_active"])
 
 
+def _sign_own_acknowledgement(user, authority):
+    from django.db import transaction
+
+    from galenic.signatures.models import PolicyAcknowledgement
+
+    with transaction.atomic():
+        return services.sign(
+            authority=authority,
+            obj=PolicyAcknowledgement.objects.get(user=user),
+            meaning="reviewed",
+        )
+
+
 def _attempt(user, password):
     return services.authenticate_signer(
         session=None, actor=user, user_id=user.username, password=password
@@ -45,20 +58,12 @@ def test_deactivated_user_cannot_sign(personas, password):
 
 
 def test_user_deactivated_between_password_and_signing_cannot_sign(personas, password, acknowledge):
-    from django.db import transaction
-
-    from galenic.signatures.models import PolicyAcknowledgement
-
     user = personas["operator"]
     acknowledge(user)
     authority = _attempt(user, password)
     _deactivate(user)
-    with pytest.raises(PermissionDenied), transaction.atomic():
-        services.sign(
-            authority=authority,
-            obj=PolicyAcknowledgement.objects.get(user=user),
-            meaning="reviewed",
-        )
+    with pytest.raises(PermissionDenied):
+        _sign_own_acknowledgement(user, authority)
 
 
 def test_anonymous_cannot_sign(db, password):
@@ -73,10 +78,7 @@ def test_anonymous_cannot_sign(db, password):
 def test_role_revoked_between_password_and_signing_cannot_sign(personas, password, acknowledge):
     """The signer's roles are read again at the signing, in its transaction, not taken from the
     account object the password was checked against."""
-    from django.db import transaction
-
     from galenic.core.context import action_context
-    from galenic.signatures.models import PolicyAcknowledgement
 
     user = personas["operator"]
     acknowledge(user)
@@ -86,12 +88,8 @@ def test_role_revoked_between_password_and_signing_cannot_sign(personas, passwor
             actor=personas["admin"], user=user, role="operator", reason="moved to the warehouse"
         )
     assert "operator" in user.role_codes()  # the stale object still says so
-    with pytest.raises(PermissionDenied), transaction.atomic():
-        services.sign(
-            authority=authority,
-            obj=PolicyAcknowledgement.objects.get(user=user),
-            meaning="reviewed",
-        )
+    with pytest.raises(PermissionDenied):
+        _sign_own_acknowledgement(user, authority)
 
 
 def test_signer_state_is_one_read_of_account_roles_and_policy(personas, acknowledge):
