@@ -27,10 +27,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "accounts.unlock_user": frozenset({R.ADMIN}),
     "accounts.reset_password": frozenset({R.ADMIN}),
     "accounts.record_training": frozenset({R.ADMIN}),  # training records, 11.10(i)
-    "accounts.verify_identity": frozenset({R.ADMIN}),
-    "accounts.review_access": frozenset(
-        {R.ADMIN}
-    ),  # periodic account review, 11.300(b)  # before a signature is issued, 11.100(b)
+    "accounts.verify_identity": frozenset({R.ADMIN}),  # before a signature is issued, 11.100(b)
+    "accounts.review_access": frozenset({R.ADMIN}),  # periodic account review, 11.300(b)
     # audit trail
     "audit.view": frozenset({R.ADMIN, R.INSPECTOR, R.QA_REVIEWER, R.QA_APPROVER, R.SUPERVISOR}),
     "audit.verify": frozenset({R.ADMIN, R.INSPECTOR, R.QA_APPROVER}),

@@ -145,10 +145,14 @@ def flush_pending(connection: BaseDatabaseWrapper, *, commit: bool = False) -> N
 _HEAD_SQL = f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608
 
 
+def _head_of(row: Any) -> tuple[int, str]:
+    """(seq, hash) of the chain head from a row read of it; (0, GENESIS) for an empty trail."""
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
 def _head(cursor: Any) -> tuple[int, str]:
     cursor.execute(_HEAD_SQL)
-    row = cursor.fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+    return _head_of(cursor.fetchone())
 
 
 class _Prepared:
@@ -273,8 +277,7 @@ def _append_postgresql(
                 connection._galenic_audit_head = _KnownHead(last.seq, last.hash, alone=True)  # type: ignore[attr-defined]
                 return
         cursor.execute(_PG_LOCK_AND_HEAD)
-        head = cursor.fetchone()
-        seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+        seq, prev = _head_of(cursor.fetchone())
         rows = _chain(prepared, seq, prev)
         chunks = [rows[i : i + _ROWS_PER_INSERT] for i in range(0, len(rows), _ROWS_PER_INSERT)]
         for number, chunk in enumerate(chunks, start=1):
@@ -292,8 +295,7 @@ def _append_postgresql(
 def _append_sqlite(connection: BaseDatabaseWrapper, events: Sequence[AuditEvent]) -> None:
     # The write lock was taken at BEGIN IMMEDIATE (settings transaction_mode).
     prepared = _prepare(connection, events)
-    head = first_row(connection, _HEAD_SQL, ())
-    seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    seq, prev = _head_of(first_row(connection, _HEAD_SQL, ()))
     chained = _chain(prepared, seq, prev)
     for start in range(0, len(chained), _ROWS_PER_INSERT):
         chunk = chained[start : start + _ROWS_PER_INSERT]

@@ -113,7 +113,7 @@ def _init_is_plain(model: type[models.Model], fields: Sequence[Field[Any, Any]])
     for field in fields:
         # DeferredAttribute (and ForeignKeyDeferredAttribute: on a new instance with nothing
         # cached its __set__ only stores the value) read the __dict__ first.
-        if type(vars_of(model, field.attname)) not in (
+        if type(_class_attribute(model, field.attname)) not in (
             DeferredAttribute,
             ForeignKeyDeferredAttribute,
         ):
@@ -121,7 +121,7 @@ def _init_is_plain(model: type[models.Model], fields: Sequence[Field[Any, Any]])
     return True
 
 
-def vars_of(model: type[models.Model], name: str) -> Any:
+def _class_attribute(model: type[models.Model], name: str) -> Any:
     """The class attribute ``name`` as defined (not through its descriptor's __get__)."""
     for klass in model.__mro__:
         if name in vars(klass):

@@ -29,6 +29,6 @@ def utcnow() -> datetime:
 
 
 def local_today() -> date:
-    """Today at the site (its display time zone): the calendar day a training's end date is
-    read in."""
+    """Today at the site (its display time zone): the calendar day training and calibration
+    dates are read in."""
     return utcnow().astimezone(display_zone()).date()

@@ -68,7 +68,7 @@ class Cursor(_DjangoCursor):
         ):
             return super().execute(query, params, prepare=prepare, binary=binary)
         # psycopg (3.2, 3.3) sends BEGIN first unless the connection is in autocommit: for this
-        # one call it is, as far as psycopg's own check sees. tests/audit/test_begin_rides.py.
+        # one call it is, as far as psycopg's own check sees. tests/audit/test_begin_rides_postgres.py.
         conn._autocommit = True
         try:
             super().execute("BEGIN; " + query, params, binary=binary)
