@@ -1,6 +1,7 @@
 """Batch execution benchmarks.
 
     python bench/bench_execution.py [--quick] [--engine both|sqlite|postgresql] [--profile]
+                                    [--part all|service|http|floor]
 
 1. execution_entries_<engine>: step entries per second through the services on a scratch
    database (SQLite file; PostgreSQL database created and dropped, GALENIC_BENCH_POSTGRES_URL,
@@ -28,13 +29,19 @@
    the database files (SQLite's WAL is first grown, later reused; commits cost less then).
    What the reference does not do is what the service must: read before writing (the open step,
    the chain head under its lock), check, hash, sign. Target: ratio >= 0.5. Measured on the
-   shared 2-core machine (2026-12-06, third session): 0.33-0.35 on SQLite (1.3-1.6 ms per value
-   and 4.3-5.1 ms per signed step against 0.54-0.63 ms per raw transaction) and 0.35-0.37 on
-   PostgreSQL (2.1-2.3 ms and 7.0-7.8 ms against 0.93-1.01 ms). fsync is cheap here: a raw
-   SQLite transaction is about the cost of the service's COMMIT alone (both write the same ~18
-   pages per value), and a raw PostgreSQL one is mostly its round trips, so the ratio measures
-   the service's Python and reads against bare INSERTs. It rises when commits cost more (0.4-0.7
-   on a busy machine).
+   shared 2-core machine (2026-12-06): 0.25-0.35 on SQLite (1.3-1.6 ms per value and 4.3-5.4 ms
+   per signed step against 0.35-0.63 ms per raw transaction) and 0.33-0.37 on PostgreSQL
+   (2.1-3.0 ms and 7.0-9.1 ms against 0.93-1.30 ms). fsync is cheap here: a raw SQLite
+   transaction is about the cost of the service's COMMIT alone (both write the same ~18 pages
+   per value), and a raw PostgreSQL one is mostly its round trips, so the ratio measures the
+   service's Python and reads against bare INSERTs. It rises when commits cost more.
+
+   floor (also --part floor): the same run with each value recorded by ``BareRecord`` instead of the service:
+   the reads, writes and hashing the reference cannot skip, as plain DB-API statements, with no
+   checks, no model instances and no flagging (its values are in range). Printed as a comment,
+   not a figure. On the same machine it reached 0.47-0.58 on SQLite and 0.51-0.53 on PostgreSQL
+   for the values alone, 0.36-0.43 with the service's perform and sign: the target sits at the
+   floor of doing the work in Python at all here, below what a service that checks can reach.
 
 2. execution_record_http_p50/p99: latency of the operator's record-value call
    (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against
@@ -82,7 +89,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI smoke runs")
     parser.add_argument("--engine", choices=["both", "sqlite", "postgresql"], default="both")
-    parser.add_argument("--part", choices=["all", "service", "http"], default="all")
+    parser.add_argument("--part", choices=["all", "service", "http", "floor"], default="all")
     parser.add_argument("--steps", type=int, default=0, help="steps per batch (service figure)")
     parser.add_argument("--requests", type=int, default=0, help="record calls per operator")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
@@ -342,7 +349,7 @@ def _max_ids() -> dict[str, int]:
     return found
 
 
-def service_figure(engine: str, steps: int, profile: bool) -> None:
+def service_figure(engine: str, steps: int, profile: bool, *, floor: bool = False) -> None:
     from galenic.core.context import action_context
     from galenic.execution import services
     from galenic.execution.models import Batch
@@ -355,6 +362,7 @@ def service_figure(engine: str, steps: int, profile: bool) -> None:
         start_batch("BENCH-1", people, operator)
     batch_id = Batch.objects.get(number="BENCH-1").pk
     serial = 0
+    bare = BareRecord(operator) if floor else None
 
     def one_step(s: int) -> tuple[list[dict[str, Any]], float, float]:
         """The step's 10 entries and its signing: the calls' rows, seconds in all, in perform."""
@@ -367,18 +375,25 @@ def service_figure(engine: str, steps: int, profile: bool) -> None:
             serial += 1
             before = _max_ids()
             with action_context("api"):
-                t0 = time.perf_counter()
-                entry = services.record_value(
-                    actor=operator,
-                    number="BENCH-1",
-                    step_key=key,
-                    key=f"w{j}",
-                    value=value,
-                    comment=comment,
-                )
-                spent += time.perf_counter() - t0
+                if bare is not None and s > 0:
+                    value, comment = f"{600 + serial % 7 - 3}.{serial % 10}", ""  # in range
+                    t0 = time.perf_counter()
+                    step_id = bare.record(key, f"w{j}", value)
+                    spent += time.perf_counter() - t0
+                else:
+                    t0 = time.perf_counter()
+                    entry = services.record_value(
+                        actor=operator,
+                        number="BENCH-1",
+                        step_key=key,
+                        key=f"w{j}",
+                        value=value,
+                        comment=comment,
+                    )
+                    spent += time.perf_counter() - t0
+                    step_id = entry.step_id
             calls.append(
-                {"before": before, "after": _max_ids(), "updates": [("step", entry.step_id, CLAIM)]}
+                {"before": before, "after": _max_ids(), "updates": [("step", step_id, CLAIM)]}
             )
         # The signer's password is checked by the view before the service (not timed).
         authority = signatures.authenticate_signer(
@@ -415,6 +430,7 @@ def service_figure(engine: str, steps: int, profile: bool) -> None:
 
         profiler = Profiler()
         profiler.start()
+    raw_performing = 0.0
     for s in range(1, steps + 1):
         calls, spent, took = one_step(s)
         elapsed += spent
@@ -422,12 +438,32 @@ def service_figure(engine: str, steps: int, profile: bool) -> None:
         entries += PARAMS_PER_STEP
         # The reference writes the same rows right after, so both see the same machine load
         # and the same state of the database files (e.g. SQLite's WAL being grown or reused).
-        raw_elapsed += raw.replay(calls)
+        raw_recording = raw.replay(calls[:-1])
+        raw_perform = raw.replay(calls[-1:])
+        raw_elapsed += raw_recording + raw_perform
+        raw_performing += raw_perform
         transactions += len(calls)
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False), file=sys.stderr)
     raw.close()
+    if bare is not None:
+        from galenic.audit.verify import verify_chain
+
+        # The bare path did the work: the product's verifier accepts the chain it extended.
+        checked = verify_chain()
+        if not checked.ok:
+            sys.exit(f"floor: the audit chain does not verify: {checked.as_dict()}")
+        recording, raw_recording = elapsed - performing, raw_elapsed - raw_performing
+        print(
+            f"# floor on {engine}: a bare record path (the same reads, writes and hashing; no "
+            f"checks, no model instances) {recording / entries * 1000:.2f} ms per value against "
+            f"{raw_recording / entries * 1000:.2f} ms per raw transaction: ratio "
+            f"{raw_recording / recording:.2f} for the values alone; with the service's perform "
+            f"and sign ({performing / steps * 1000:.2f} ms per step against "
+            f"{raw_performing / steps * 1000:.2f} ms raw) {raw_elapsed / elapsed:.2f}"
+        )
+        return
     print(
         f"# {engine}: {entries} entries in {steps} signed steps: service {elapsed:.2f} s, "
         f"raw {raw_elapsed:.2f} s; record {(elapsed - performing) / entries * 1000:.2f} ms per "
@@ -437,6 +473,114 @@ def service_figure(engine: str, steps: int, profile: bool) -> None:
     bench_line(
         f"execution_entries_{engine}", entries / elapsed, "entries/s", entries / raw_elapsed, "0.5"
     )
+
+
+class BareRecord:
+    """The floor (--part floor): what recording a value costs in Python with nothing but the
+    work the reference cannot skip: the open step read, the value parsed and evaluated against
+    its limits (the same rules), the step claimed, the entry inserted, the chain head read under
+    its lock, the event hashed, sealed and inserted, committed. No permission, training or input
+    checks, no flagging (its values are in range), no model instances, no Django layers: plain
+    DB-API statements on the service's own connection. Not a figure of the product: it shows
+    how much of the target ratio any Python service can reach on this machine."""
+
+    def __init__(self, operator: Any) -> None:
+        from django.db import connection
+
+        from galenic.audit.models import AuditEvent
+        from galenic.audit.services import AUDIT_LOCK_KEY, COLUMNS, audit_keys
+        from galenic.execution.models import Entry, StepExecution
+
+        self.operator = operator
+        self.seal_key = audit_keys().seal_key
+        self.connection = connection
+        self.postgres = connection.vendor == "postgresql"
+        mark = "%s" if self.postgres else "?"
+        self.entry_columns = [f.column for f in Entry._meta.concrete_fields if not f.primary_key]
+        self.insert_entry = (
+            f"INSERT INTO {Entry._meta.db_table} ({', '.join(self.entry_columns)}) VALUES "
+            f"({', '.join([mark] * len(self.entry_columns))}) RETURNING id"
+        )
+        self.insert_event = (
+            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(COLUMNS)}) VALUES "
+            f"({', '.join([mark] * len(COLUMNS))})"
+        )
+        self.open_step = (
+            f"SELECT s.id, s.batch_id, s.iteration, b.document_hash, b.batch_size "
+            f"FROM {StepExecution._meta.db_table} s JOIN execution_batch b ON b.id = s.batch_id "
+            f"WHERE b.number = {mark} AND s.step_key = {mark} "
+            "AND s.status IN ('available', 'in_progress') LIMIT 1"
+        )
+        self.claim = (
+            f"UPDATE {StepExecution._meta.db_table} SET row_version = row_version + 1, "
+            f"status = 'in_progress', started_at = COALESCE(started_at, {mark}), "
+            f"started_by_id = COALESCE(started_by_id, {mark}) WHERE id = {mark} "
+            "AND status IN ('available', 'in_progress') AND batch_id IN "
+            "(SELECT id FROM execution_batch WHERE status = 'in_progress') RETURNING row_version"
+        )
+        self.head = (
+            f"SELECT head_seq, head_hash FROM audit_lock_chain_head({AUDIT_LOCK_KEY})"
+            if self.postgres
+            else f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1"
+        )
+        self.begin = "BEGIN" if self.postgres else "BEGIN IMMEDIATE"
+        self.moment = StepExecution._meta.get_field("started_at")
+
+    def record(self, step_key: str, key: str, value: str) -> int:
+        from galenic.audit.chain import SEP, canonical_json, format_ts, hash_payload, seal
+        from galenic.core.timefmt import utcnow
+        from galenic.execution import selectors
+        from galenic.execution import values as stored_values
+
+        connection, user = self.connection, self.operator
+        connection.ensure_connection()
+        cursor = connection.connection.cursor()
+        cursor.execute(self.begin)
+        step_id, batch_id, iteration, document_hash, size = cursor.execute(
+            self.open_step, ("BENCH-1", step_key)
+        ).fetchone()
+        batch = argparse.Namespace(document_hash=document_hash, batch_size=size)
+        flow = selectors.flow_of(batch)  # type: ignore[arg-type]  # compiled once, cached
+        captured = stored_values.capture(flow.step(step_key).parameter(key), value, None)
+        evaluation = flow.evaluate(step_key, key, captured.value)
+        now = utcnow()
+        moment = self.moment.get_db_prep_value(now, connection)
+        cursor.execute(self.claim, (moment, user.pk, step_id)).fetchone()
+        stored = captured.stored
+        row = {
+            "batch_id": batch_id, "step_id": step_id, "kind": "parameter", "key": key,
+            "recorded_at": moment, "recorded_by_id": user.pk, "source": "manual",
+            "raw_value": captured.raw, "raw_unit": captured.raw_unit,
+            "value_type": stored.type, "value": stored.text, "unit": stored.unit,
+            "outcome": evaluation.outcome.value, "severity": evaluation.severity.value,
+            "evaluation": evaluation.message, "limit_name": evaluation.limit,
+            "limit_value": evaluation.limit_value[:120], "late": False,
+        }  # fmt: skip
+        entry_id = cursor.execute(
+            self.insert_entry,
+            [row.get(c, None if c in ("observed_at", "supersedes_id") else "") for c in
+             self.entry_columns],
+        ).fetchone()[0]  # fmt: skip
+        new = canonical_json(
+            {
+                "step": step_key, "iteration": iteration, "kind": "parameter", "key": key,
+                "raw": captured.raw, "raw_unit": captured.raw_unit, "value": stored.text,
+                "unit": stored.unit, "source": "manual", "instrument": "", "serial": "",
+                "outcome": evaluation.outcome.value, "observed_at": None, "supersedes": None,
+            }
+        )  # fmt: skip
+        event = [
+            moment, user.pk, user.username, user.full_name, "gmp", "execution.entry.record",
+            "execution.entry", str(entry_id), f"{key} = {stored.text} {stored.unit}", "", new,
+            "", "", "api",
+        ]  # fmt: skip
+        seq, prev = cursor.execute(self.head).fetchone() or (0, "")
+        seq += 1
+        text = SEP.join([str(seq), format_ts(now), str(user.pk), *map(str, event[2:])])
+        digest = hash_payload(prev, text)
+        cursor.execute(self.insert_event, [seq, *event, prev, digest, seal(self.seal_key, digest)])
+        cursor.execute("COMMIT")
+        return int(step_id)
 
 
 def _columns(cursor: Any, table: str, vendor: str) -> list[str]:
@@ -810,8 +954,9 @@ def child(args: argparse.Namespace) -> None:
         return
     try:
         setup_django(url, data_dir)
-        if part == "service":
-            service_figure(engine, args.steps or (5 if args.quick else 50), args.profile)
+        if part in ("service", "floor"):
+            steps = args.steps or (5 if args.quick else 50)
+            service_figure(engine, steps, args.profile, floor=part == "floor")
         else:
             http_figure(
                 engine,
@@ -843,6 +988,8 @@ def main() -> None:
     jobs = []
     if args.part in ("all", "service"):
         jobs += [f"service:{e}" for e in engines]
+    if args.part in ("all", "floor"):  # a comment line beside the figure, kept from rotting
+        jobs += [f"floor:{e}" for e in engines]
     if args.part in ("all", "http"):
         jobs.append(f"http:{'postgresql' if 'postgresql' in engines else 'sqlite'}")
     failed = False
