@@ -527,7 +527,7 @@ class BareRecord:
         self.moment = StepExecution._meta.get_field("started_at")
 
     def record(self, step_key: str, key: str, value: str) -> int:
-        from galenic.audit.chain import SEP, canonical_json, format_ts, hash_payload, seal
+        from galenic.audit.chain import GENESIS, SEP, canonical_json, format_ts, hash_payload, seal
         from galenic.core.timefmt import utcnow
         from galenic.execution import selectors
         from galenic.execution import values as stored_values
@@ -574,7 +574,7 @@ class BareRecord:
             "execution.entry", str(entry_id), f"{key} = {stored.text} {stored.unit}", "", new,
             "", "", "api",
         ]  # fmt: skip
-        seq, prev = cursor.execute(self.head).fetchone() or (0, "")
+        seq, prev = cursor.execute(self.head).fetchone() or (0, GENESIS)
         seq += 1
         text = SEP.join([str(seq), format_ts(now), str(user.pk), *map(str, event[2:])])
         digest = hash_payload(prev, text)
