@@ -36,12 +36,13 @@
    per value), and a raw PostgreSQL one is mostly its round trips, so the ratio measures the
    service's Python and reads against bare INSERTs. It rises when commits cost more.
 
-   floor (also --part floor): the same run with each value recorded by ``BareRecord`` instead of the service:
-   the reads, writes and hashing the reference cannot skip, as plain DB-API statements, with no
-   checks, no model instances and no flagging (its values are in range). Printed as a comment,
-   not a figure. On the same machine it reached 0.47-0.58 on SQLite and 0.51-0.53 on PostgreSQL
-   for the values alone, 0.36-0.43 with the service's perform and sign: the target sits at the
-   floor of doing the work in Python at all here, below what a service that checks can reach.
+   The floor (in every run, and alone with --part floor): the same run with each value recorded
+   by ``BareRecord`` instead of the service: the reads, writes and hashing the reference cannot
+   skip, as plain DB-API statements, with no checks, no model instances and no flagging (its
+   values are in range). Printed as a comment, not a figure. On the same machine it reached
+   0.47-0.58 on SQLite and 0.51-0.55 on PostgreSQL for the values alone, 0.36-0.44 with the
+   service's perform and sign: the target sits at the floor of doing the work in Python at all
+   here, below what a service that checks can reach.
 
 2. execution_record_http_p50/p99: latency of the operator's record-value call
    (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against
