@@ -31,7 +31,8 @@
    the chain head under its lock), check, hash, sign. Target: ratio >= 0.5. Measured on the
    shared 2-core machine (2026-12-06): 0.25-0.35 on SQLite (1.3-1.6 ms per value and 4.3-5.4 ms
    per signed step against 0.35-0.63 ms per raw transaction) and 0.33-0.37 on PostgreSQL
-   (2.1-3.0 ms and 7.0-9.1 ms against 0.93-1.30 ms). fsync is cheap here: a raw SQLite
+   (2.1-3.0 ms and 7.0-9.1 ms against 0.93-1.30 ms), up to 0.54 when the machine was slow (raw
+   transactions of 2.3 ms: round trips cost more there). fsync is cheap here: a raw SQLite
    transaction is about the cost of the service's COMMIT alone (both write the same ~18 pages
    per value), and a raw PostgreSQL one is mostly its round trips, so the ratio measures the
    service's Python and reads against bare INSERTs. It rises when commits cost more.
@@ -40,9 +41,10 @@
    by ``BareRecord`` instead of the service: the reads, writes and hashing the reference cannot
    skip, as plain DB-API statements, with no checks, no model instances and no flagging (its
    values are in range). Printed as a comment, not a figure. On the same machine it reached
-   0.47-0.58 on SQLite and 0.51-0.55 on PostgreSQL for the values alone, 0.36-0.44 with the
-   service's perform and sign: the target sits at the floor of doing the work in Python at all
-   here, below what a service that checks can reach.
+   0.47-0.58 on SQLite for the values alone, 0.33-0.43 with the service's perform and sign: on
+   SQLite the target sits at the floor of doing the work in Python at all here, out of reach of
+   a service that checks. On PostgreSQL 0.51-0.69 and 0.42-0.59, rising with the round trips'
+   cost.
 
 2. execution_record_http_p50/p99: latency of the operator's record-value call
    (POST /api/v1/batches/<n>/steps/<step>/values) with 20 simulated operators at once against
