@@ -379,9 +379,9 @@ def service_figure(engine: str, steps: int, profile: bool, *, floor: bool = Fals
             before = _max_ids()
             with action_context("api"):
                 if bare is not None and s > 0:
-                    value, comment = f"{600 + serial % 7 - 3}.{serial % 10}", ""  # in range
+                    in_range = f"{600 + serial % 7 - 3}.{serial % 10}"  # nothing to flag
                     t0 = time.perf_counter()
-                    step_id = bare.record(key, f"w{j}", value)
+                    step_id = bare.record(key, f"w{j}", in_range)
                     spent += time.perf_counter() - t0
                 else:
                     t0 = time.perf_counter()
@@ -490,23 +490,32 @@ class BareRecord:
     def __init__(self, operator: Any) -> None:
         from django.db import connection
 
+        from galenic.audit import chain
+        from galenic.audit import services as audit
         from galenic.audit.models import AuditEvent
-        from galenic.audit.services import AUDIT_LOCK_KEY, COLUMNS, audit_keys
+        from galenic.core.timefmt import utcnow
+        from galenic.execution import selectors
+        from galenic.execution import values as stored_values
         from galenic.execution.models import Entry, StepExecution
 
+        # What the timed calls use, looked up once.
+        self.chain, self.audit, self.utcnow = chain, audit, utcnow
+        self.flow_of, self.capture = selectors.flow_of, stored_values.capture
         self.operator = operator
-        self.seal_key = audit_keys().seal_key
+        self.seal_key = audit.audit_keys().seal_key
         self.connection = connection
-        self.postgres = connection.vendor == "postgresql"
-        mark = "%s" if self.postgres else "?"
-        self.entry_columns = [f.column for f in Entry._meta.concrete_fields if not f.primary_key]
+        postgres = connection.vendor == "postgresql"
+        mark = "%s" if postgres else "?"
+        # Each column with what the row holds when the value does not set it.
+        fields = [f for f in Entry._meta.concrete_fields if not f.primary_key]
+        self.entry_defaults = [(f.column, None if f.null else "") for f in fields]
         self.insert_entry = (
-            f"INSERT INTO {Entry._meta.db_table} ({', '.join(self.entry_columns)}) VALUES "
-            f"({', '.join([mark] * len(self.entry_columns))}) RETURNING id"
+            f"INSERT INTO {Entry._meta.db_table} ({', '.join(f.column for f in fields)}) VALUES "
+            f"({', '.join([mark] * len(fields))}) RETURNING id"
         )
         self.insert_event = (
-            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(COLUMNS)}) VALUES "
-            f"({', '.join([mark] * len(COLUMNS))})"
+            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(audit.COLUMNS)}) VALUES "
+            f"({', '.join([mark] * len(audit.COLUMNS))})"
         )
         self.open_step = (
             f"SELECT s.id, s.batch_id, s.iteration, b.document_hash, b.batch_size "
@@ -521,67 +530,86 @@ class BareRecord:
             "AND status IN ('available', 'in_progress') AND batch_id IN "
             "(SELECT id FROM execution_batch WHERE status = 'in_progress') RETURNING row_version"
         )
-        self.head = (
-            f"SELECT head_seq, head_hash FROM audit_lock_chain_head({AUDIT_LOCK_KEY})"
-            if self.postgres
-            else f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1"
-        )
-        self.begin = "BEGIN" if self.postgres else "BEGIN IMMEDIATE"
+        # The chain head as the service reads it (on PostgreSQL with the lock).
+        self.head = audit._PG_LOCK_AND_HEAD if postgres else audit._HEAD_SQL
+        self.begin = "BEGIN" if postgres else "BEGIN IMMEDIATE"
         self.moment = StepExecution._meta.get_field("started_at")
 
     def record(self, step_key: str, key: str, value: str) -> int:
-        from galenic.audit.chain import GENESIS, SEP, canonical_json, format_ts, hash_payload, seal
-        from galenic.core.timefmt import utcnow
-        from galenic.execution import selectors
-        from galenic.execution import values as stored_values
-
-        connection, user = self.connection, self.operator
+        chain, connection, user = self.chain, self.connection, self.operator
         connection.ensure_connection()
         cursor = connection.connection.cursor()
         cursor.execute(self.begin)
         step_id, batch_id, iteration, document_hash, size = cursor.execute(
             self.open_step, ("BENCH-1", step_key)
         ).fetchone()
-        batch = argparse.Namespace(document_hash=document_hash, batch_size=size)
-        flow = selectors.flow_of(batch)  # type: ignore[arg-type]  # compiled once, cached
-        captured = stored_values.capture(flow.step(step_key).parameter(key), value, None)
+        # The compiled flow, from the cache every process keeps (keyed by document and size).
+        flow = self.flow_of(argparse.Namespace(document_hash=document_hash, batch_size=size))
+        captured = self.capture(flow.step(step_key).parameter(key), value, None)
         evaluation = flow.evaluate(step_key, key, captured.value)
-        now = utcnow()
+        now = self.utcnow()
         moment = self.moment.get_db_prep_value(now, connection)
         cursor.execute(self.claim, (moment, user.pk, step_id)).fetchone()
         stored = captured.stored
-        row = {
-            "batch_id": batch_id, "step_id": step_id, "kind": "parameter", "key": key,
-            "recorded_at": moment, "recorded_by_id": user.pk, "source": "manual",
-            "raw_value": captured.raw, "raw_unit": captured.raw_unit,
-            "value_type": stored.type, "value": stored.text, "unit": stored.unit,
-            "outcome": evaluation.outcome.value, "severity": evaluation.severity.value,
-            "evaluation": evaluation.message, "limit_name": evaluation.limit,
-            "limit_value": evaluation.limit_value[:120], "late": False,
-        }  # fmt: skip
-        entry_id = cursor.execute(
-            self.insert_entry,
-            [row.get(c, None if c in ("observed_at", "supersedes_id") else "") for c in
-             self.entry_columns],
-        ).fetchone()[0]  # fmt: skip
-        new = canonical_json(
+        outcome = evaluation.outcome.value
+        given = {
+            "batch_id": batch_id,
+            "step_id": step_id,
+            "kind": "parameter",
+            "key": key,
+            "recorded_at": moment,
+            "recorded_by_id": user.pk,
+            "source": "manual",
+            "raw_value": captured.raw,
+            "raw_unit": captured.raw_unit,
+            "value_type": stored.type,
+            "value": stored.text,
+            "unit": stored.unit,
+            "outcome": outcome,
+            "severity": evaluation.severity.value,
+            "evaluation": evaluation.message,
+            "limit_name": evaluation.limit,
+            "limit_value": evaluation.limit_value[:120],
+            "late": False,
+        }
+        row = [given.get(column, default) for column, default in self.entry_defaults]
+        entry_id = cursor.execute(self.insert_entry, row).fetchone()[0]
+        new = chain.canonical_json(
             {
-                "step": step_key, "iteration": iteration, "kind": "parameter", "key": key,
-                "raw": captured.raw, "raw_unit": captured.raw_unit, "value": stored.text,
-                "unit": stored.unit, "source": "manual", "instrument": "", "serial": "",
-                "outcome": evaluation.outcome.value, "observed_at": None, "supersedes": None,
+                "step": step_key,
+                "iteration": iteration,
+                "kind": "parameter",
+                "key": key,
+                "raw": captured.raw,
+                "raw_unit": captured.raw_unit,
+                "value": stored.text,
+                "unit": stored.unit,
+                "source": "manual",
+                "instrument": "",
+                "serial": "",
+                "outcome": outcome,
+                "observed_at": None,
+                "supersedes": None,
             }
-        )  # fmt: skip
-        event = [
-            moment, user.pk, user.username, user.full_name, "gmp", "execution.entry.record",
-            "execution.entry", str(entry_id), f"{key} = {stored.text} {stored.unit}", "", new,
-            "", "", "api",
-        ]  # fmt: skip
-        seq, prev = cursor.execute(self.head).fetchone() or (0, GENESIS)
+        )
+        what = (user.username, user.full_name, "gmp", "execution.entry.record", "execution.entry")
+        event = (
+            *what,
+            str(entry_id),
+            f"{key} = {stored.text} {stored.unit}",
+            "",
+            new,
+            "",
+            "",
+            "api",
+        )
+        seq, prev = self.audit._head_of(cursor.execute(self.head).fetchone())
         seq += 1
-        text = SEP.join([str(seq), format_ts(now), str(user.pk), *map(str, event[2:])])
-        digest = hash_payload(prev, text)
-        cursor.execute(self.insert_event, [seq, *event, prev, digest, seal(self.seal_key, digest)])
+        digest = chain.hash_payload(
+            prev, chain.SEP.join((str(seq), chain.format_ts(now), str(user.pk), *event))
+        )
+        sealed = chain.seal(self.seal_key, digest)
+        cursor.execute(self.insert_event, (seq, moment, user.pk, *event, prev, digest, sealed))
         cursor.execute("COMMIT")
         return int(step_id)
 
