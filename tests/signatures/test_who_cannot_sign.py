@@ -92,12 +92,16 @@ def test_role_revoked_between_password_and_signing_cannot_sign(personas, passwor
         _sign_own_acknowledgement(user, authority)
 
 
-def test_signer_state_is_one_read_of_account_roles_and_policy(personas, acknowledge):
+def test_signer_state_is_one_read_of_account_roles_and_policy(
+    personas, acknowledge, django_assert_num_queries
+):
     user = personas["supervisor"]
-    signer, acknowledged = selectors.signer_now(user.pk)
+    with django_assert_num_queries(1):
+        signer, acknowledged = selectors.signer_now(user.pk)
+        roles = signer.role_codes() if signer is not None else None  # from the same read
     assert signer is not None
     assert signer.username == user.username
-    assert signer.role_codes() == User.objects.get(pk=user.pk).role_codes()
+    assert roles == User.objects.get(pk=user.pk).role_codes()
     assert acknowledged is False
     acknowledge(user)
     assert selectors.signer_now(user.pk)[1] is True
